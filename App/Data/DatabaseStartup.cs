@@ -1,0 +1,44 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Automations.Data;
+
+public static class DatabaseStartup
+{
+    public static IServiceCollection AddAppDatabase(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
+    {
+        var dataDirectory = DataPaths.DataDirectory(configuration, environment);
+        Directory.CreateDirectory(dataDirectory);
+        var connectionString = configuration.GetConnectionString("Default");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            connectionString = $"Data Source={Path.Combine(dataDirectory, "automations.db")}";
+        }
+
+        services.AddDbContextFactory<AppDbContext>(options => options.UseSqlite(connectionString, sqlite => sqlite.CommandTimeout(30)));
+        return services;
+    }
+
+    /// <summary>Applies pending migrations before the app serves anything.</summary>
+    public static async Task MigrateDatabaseAsync(this WebApplication app)
+    {
+        var factory = app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>();
+        await using var db = await factory.CreateDbContextAsync();
+        await db.Database.MigrateAsync();
+        if (db.Database.IsSqlite())
+        {
+            // WAL lets the UI read while a background job writes.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+        }
+    }
+}
+
+public static class DataPaths
+{
+    /// <summary>Where the database and the Data Protection keys live: Storage:DataDirectory, default "data" beside the app.</summary>
+    public static string DataDirectory(IConfiguration configuration, IHostEnvironment environment)
+    {
+        var configured = configuration["Storage:DataDirectory"];
+        var path = string.IsNullOrWhiteSpace(configured) ? "data" : configured;
+        return Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(environment.ContentRootPath, path));
+    }
+}

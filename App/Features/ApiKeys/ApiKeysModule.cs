@@ -1,0 +1,21 @@
+using Automations.Infrastructure.Api;
+
+namespace Automations.Features.ApiKeys;
+
+public static class ApiKeysModule
+{
+    public static IServiceCollection AddApiKeys(this IServiceCollection services) => services.AddScoped<ApiKeyService>();
+
+    /// <summary>Keys are created on the account page (a key cannot mint keys); the API can list and revoke them.</summary>
+    public static IEndpointRouteBuilder MapApiKeys(this IEndpointRouteBuilder endpoints)
+    {
+        var keys = endpoints.MapApiGroup("api-keys", "API keys");
+        keys.MapGet("/", (HttpContext http, ApiKeyService service, CancellationToken ct) => service.ListAsync(http.User.Actor(), ct));
+        keys.MapDelete("/{id:int}", async (int id, HttpContext http, ApiKeyService service, CancellationToken ct) =>
+        {
+            await service.RevokeAsync(http.User.Actor(), id, ct);
+            return Results.NoContent();
+        });
+        return endpoints;
+    }
+}

@@ -1,0 +1,179 @@
+using System.Text.RegularExpressions;
+using Automations.Data;
+using Automations.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Automations.Features.Teams;
+
+public sealed record TeamSummary(int Id, string Slug, string Name, TeamRole Role);
+
+/// <summary>The caller's view of one team: which team, and in which role.</summary>
+public sealed record TeamAccess(int TeamId, string Slug, string Name, TeamRole Role)
+{
+    public bool IsAdmin => Role == TeamRole.Admin;
+}
+
+public sealed record MemberSummary(string UserId, string UserName, string? Email, TeamRole Role, DateTimeOffset AddedAt);
+
+public sealed partial class TeamService(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock)
+{
+    public const int MaxNameLength = 100;
+    public const int MaxSlugLength = 40;
+
+    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")]
+    private static partial Regex SlugPattern();
+
+    public async Task<IReadOnlyList<TeamSummary>> ListMineAsync(Actor actor, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.TeamMembers
+            .Where(m => m.UserId == actor.UserId)
+            .OrderBy(m => m.Team.Name)
+            .Select(m => new TeamSummary(m.TeamId, m.Team.Slug, m.Team.Name, m.Role))
+            .ToListAsync(ct);
+    }
+
+    /// <summary>Any signed-in user may create a team; they become its first admin.</summary>
+    public async Task<TeamSummary> CreateAsync(Actor actor, string name, string? slug = null, CancellationToken ct = default)
+    {
+        name = (name ?? "").Trim();
+        if (name.Length == 0)
+        {
+            throw new InputException("name", "Team name is required.");
+        }
+        if (name.Length > MaxNameLength)
+        {
+            throw new InputException("name", $"Team name must be at most {MaxNameLength} characters.");
+        }
+
+        slug = string.IsNullOrWhiteSpace(slug) ? Slugify(name) : slug.Trim();
+        if (!SlugPattern().IsMatch(slug))
+        {
+            throw new InputException("slug", "Team slug must be 1-40 lower-case letters, digits or dashes, not starting or ending with a dash.");
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (await db.Teams.AnyAsync(t => t.Slug == slug, ct))
+        {
+            throw new ConflictException("slug", $"A team with the slug '{slug}' already exists.");
+        }
+
+        var now = clock.GetUtcNow();
+        var team = new Team { Slug = slug, Name = name, CreatedAt = now };
+        team.Members.Add(new TeamMember { UserId = actor.UserId, Role = TeamRole.Admin, AddedAt = now });
+        db.Teams.Add(team);
+        await db.SaveChangesAsync(ct);
+        return new TeamSummary(team.Id, team.Slug, team.Name, TeamRole.Admin);
+    }
+
+    /// <summary>The caller's access to a team; a team the caller is not in does not exist for them.</summary>
+    public async Task<TeamAccess> GetAccessAsync(Actor actor, string slug, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await GetAccessAsync(db, actor, slug, ct);
+    }
+
+    internal static async Task<TeamAccess> GetAccessAsync(AppDbContext db, Actor actor, string slug, CancellationToken ct)
+    {
+        var access = await db.TeamMembers
+            .Where(m => m.UserId == actor.UserId && m.Team.Slug == slug)
+            .Select(m => new TeamAccess(m.TeamId, m.Team.Slug, m.Team.Name, m.Role))
+            .FirstOrDefaultAsync(ct);
+        return access ?? throw new NotFoundException($"Team '{slug}' not found.");
+    }
+
+    internal static async Task<TeamAccess> RequireAdminAsync(AppDbContext db, Actor actor, string slug, CancellationToken ct)
+    {
+        var access = await GetAccessAsync(db, actor, slug, ct);
+        return access.IsAdmin ? access : throw new ForbiddenException();
+    }
+
+    public async Task<IReadOnlyList<MemberSummary>> ListMembersAsync(Actor actor, string slug, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await GetAccessAsync(db, actor, slug, ct);
+        return await db.TeamMembers
+            .Where(m => m.TeamId == access.TeamId)
+            .OrderBy(m => m.User.UserName)
+            .Select(m => new MemberSummary(m.UserId, m.User.UserName ?? m.UserId, m.User.Email, m.Role, m.AddedAt))
+            .ToListAsync(ct);
+    }
+
+    /// <summary>Adds an existing user, found by e-mail or user name.</summary>
+    public async Task<MemberSummary> AddMemberAsync(Actor actor, string slug, string emailOrUserName, TeamRole role, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await RequireAdminAsync(db, actor, slug, ct);
+        var key = (emailOrUserName ?? "").Trim().ToUpperInvariant();
+        if (key.Length == 0)
+        {
+            throw new InputException("user", "Enter the e-mail or user name of an existing user.");
+        }
+
+        var user = await db.Users.FirstOrDefaultAsync(u => u.NormalizedEmail == key || u.NormalizedUserName == key, ct)
+            ?? throw new InputException("user", $"No user '{emailOrUserName!.Trim()}' exists. They must register first.");
+        if (await db.TeamMembers.AnyAsync(m => m.TeamId == access.TeamId && m.UserId == user.Id, ct))
+        {
+            throw new ConflictException("user", $"{user.UserName} is already a member of this team.");
+        }
+
+        var member = new TeamMember { TeamId = access.TeamId, UserId = user.Id, Role = role, AddedAt = clock.GetUtcNow() };
+        db.TeamMembers.Add(member);
+        await db.SaveChangesAsync(ct);
+        return new MemberSummary(user.Id, user.UserName ?? user.Id, user.Email, role, member.AddedAt);
+    }
+
+    public async Task ChangeRoleAsync(Actor actor, string slug, string userId, TeamRole role, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await RequireAdminAsync(db, actor, slug, ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var member = await db.TeamMembers.FirstOrDefaultAsync(m => m.TeamId == access.TeamId && m.UserId == userId, ct)
+            ?? throw new NotFoundException("That user is not a member of this team.");
+        if (member.Role == TeamRole.Admin && role != TeamRole.Admin)
+        {
+            await EnsureAnotherAdminAsync(db, access.TeamId, userId, ct);
+        }
+
+        member.Role = role;
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+    }
+
+    public async Task RemoveMemberAsync(Actor actor, string slug, string userId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await RequireAdminAsync(db, actor, slug, ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var member = await db.TeamMembers.FirstOrDefaultAsync(m => m.TeamId == access.TeamId && m.UserId == userId, ct)
+            ?? throw new NotFoundException("That user is not a member of this team.");
+        if (member.Role == TeamRole.Admin)
+        {
+            await EnsureAnotherAdminAsync(db, access.TeamId, userId, ct);
+        }
+
+        db.TeamMembers.Remove(member);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+    }
+
+    private static async Task EnsureAnotherAdminAsync(AppDbContext db, int teamId, string userId, CancellationToken ct)
+    {
+        if (!await db.TeamMembers.AnyAsync(m => m.TeamId == teamId && m.UserId != userId && m.Role == TeamRole.Admin, ct))
+        {
+            throw new ConflictException("role", "A team must keep at least one admin.");
+        }
+    }
+
+    internal static string Slugify(string name)
+    {
+        var chars = name.Trim().ToLowerInvariant().Select(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' ? c : '-').ToArray();
+        var slug = Regex.Replace(new string(chars), "-{2,}", "-").Trim('-');
+        if (slug.Length > MaxSlugLength)
+        {
+            slug = slug[..MaxSlugLength].TrimEnd('-');
+        }
+
+        return slug.Length == 0 ? "team" : slug;
+    }
+}

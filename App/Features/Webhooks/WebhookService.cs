@@ -1,0 +1,194 @@
+using System.Text;
+using System.Text.Json;
+using Automations.Data;
+using Automations.Features.Secrets;
+using Automations.Features.Teams;
+using Automations.Infrastructure;
+using Automations.Infrastructure.Outbound;
+using Microsoft.EntityFrameworkCore;
+
+namespace Automations.Features.Webhooks;
+
+public sealed record WebhookSummary(int Id, string Name, string Url, string? SecretName, string? AccessTokenName, DateTimeOffset UpdatedAt, string UpdatedBy);
+
+/// <summary>What an admin submits; secrets are chosen by name from the team's secrets.</summary>
+public sealed record WebhookInput(string Name, string Url, string? SecretName, string? AccessTokenName);
+
+public sealed class WebhookService(
+    IDbContextFactory<AppDbContext> dbFactory,
+    UrlGuard urlGuard,
+    SecretService secrets,
+    WebhookSender sender,
+    TimeProvider clock)
+{
+    public const int MaxNameLength = 100;
+    public const int MaxUrlLength = 2048;
+
+    /// <summary>A test payload larger than this is refused before sending.</summary>
+    public const int MaxPayloadBytes = 256 * 1024;
+
+    public const string SamplePayload = """
+        {
+          "event_type": "LINK_ARTIFACT",
+          "event_author": "jane",
+          "artifact_version": "wandb-artifact://_id/QXJ0aWZhY3Q6MTIz",
+          "artifact_version_string": "my-team/my-project/my-dataset:v3",
+          "artifact_collection_name": "my-dataset",
+          "project_name": "my-project",
+          "entity_name": "my-team"
+        }
+        """;
+
+    public async Task<IReadOnlyList<WebhookSummary>> ListAsync(Actor actor, string teamSlug, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, teamSlug, ct);
+        return await db.Webhooks.Where(w => w.TeamId == access.TeamId).OrderBy(w => w.Name)
+            .Select(w => new WebhookSummary(w.Id, w.Name, w.Url, w.Secret!.Name, w.AccessToken!.Name, w.UpdatedAt, w.UpdatedBy))
+            .ToListAsync(ct);
+    }
+
+    public async Task<WebhookSummary> GetAsync(Actor actor, string teamSlug, int id, CancellationToken ct = default)
+    {
+        var all = await ListAsync(actor, teamSlug, ct);
+        return all.FirstOrDefault(w => w.Id == id) ?? throw new NotFoundException($"Webhook {id} not found.");
+    }
+
+    public async Task<WebhookSummary> CreateAsync(Actor actor, string teamSlug, WebhookInput input, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.RequireAdminAsync(db, actor, teamSlug, ct);
+        var now = clock.GetUtcNow();
+        var webhook = new Webhook { TeamId = access.TeamId, CreatedAt = now };
+        await ApplyAsync(db, access.TeamId, webhook, input, actor, ct);
+        db.Webhooks.Add(webhook);
+        await db.SaveChangesAsync(ct);
+        return await GetAsync(actor, teamSlug, webhook.Id, ct);
+    }
+
+    public async Task<WebhookSummary> UpdateAsync(Actor actor, string teamSlug, int id, WebhookInput input, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.RequireAdminAsync(db, actor, teamSlug, ct);
+        var webhook = await db.Webhooks.FirstOrDefaultAsync(w => w.TeamId == access.TeamId && w.Id == id, ct)
+            ?? throw new NotFoundException($"Webhook {id} not found.");
+        await ApplyAsync(db, access.TeamId, webhook, input, actor, ct);
+        await db.SaveChangesAsync(ct);
+        return await GetAsync(actor, teamSlug, webhook.Id, ct);
+    }
+
+    public async Task DeleteAsync(Actor actor, string teamSlug, int id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.RequireAdminAsync(db, actor, teamSlug, ct);
+        var deleted = await db.Webhooks.Where(w => w.TeamId == access.TeamId && w.Id == id).ExecuteDeleteAsync(ct);
+        if (deleted == 0)
+        {
+            throw new NotFoundException($"Webhook {id} not found.");
+        }
+    }
+
+    /// <summary>
+    /// The Test button: POSTs <paramref name="payload"/> exactly as typed, with the headers a real delivery
+    /// carries, and returns what the endpoint answered.
+    /// </summary>
+    public async Task<DeliveryResult> TestAsync(Actor actor, string teamSlug, int id, string payload, CancellationToken ct = default)
+    {
+        var body = ValidatePayload(payload);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.RequireAdminAsync(db, actor, teamSlug, ct);
+        var webhook = await db.Webhooks.Include(w => w.Secret).Include(w => w.AccessToken)
+            .FirstOrDefaultAsync(w => w.TeamId == access.TeamId && w.Id == id, ct)
+            ?? throw new NotFoundException($"Webhook {id} not found.");
+        var outbound = new OutboundWebhook(
+            webhook.Url,
+            body,
+            webhook.Secret is null ? null : secrets.Unprotect(webhook.Secret.ProtectedValue),
+            webhook.AccessToken is null ? null : secrets.Unprotect(webhook.AccessToken.ProtectedValue));
+        return await sender.SendAsync(outbound, ct);
+    }
+
+    /// <summary>Refuses invalid JSON before anything is sent, pointing at the line and column.</summary>
+    public static byte[] ValidatePayload(string payload)
+    {
+        if (string.IsNullOrWhiteSpace(payload))
+        {
+            throw new InputException("payload", "The payload is empty; enter a JSON document.");
+        }
+
+        var body = Encoding.UTF8.GetBytes(payload);
+        if (body.Length > MaxPayloadBytes)
+        {
+            throw new InputException("payload", $"The payload is larger than {MaxPayloadBytes / 1024} KB.");
+        }
+
+        try
+        {
+            using var _ = JsonDocument.Parse(body);
+        }
+        catch (JsonException ex)
+        {
+            var line = (ex.LineNumber ?? 0) + 1;
+            var column = (ex.BytePositionInLine ?? 0) + 1;
+            throw new InputException("payload", $"Invalid JSON at line {line}, column {column}: {FirstSentence(ex.Message)}");
+        }
+
+        return body;
+    }
+
+    private async Task ApplyAsync(AppDbContext db, int teamId, Webhook webhook, WebhookInput input, Actor actor, CancellationToken ct)
+    {
+        var name = (input.Name ?? "").Trim();
+        if (name.Length == 0)
+        {
+            throw new InputException("name", "Webhook name is required.");
+        }
+        if (name.Length > MaxNameLength)
+        {
+            throw new InputException("name", $"Webhook name must be at most {MaxNameLength} characters.");
+        }
+        if ((input.Url ?? "").Length > MaxUrlLength)
+        {
+            throw new InputException("url", $"The URL must be at most {MaxUrlLength} characters.");
+        }
+
+        Uri url;
+        try
+        {
+            url = await urlGuard.ValidateUrlAsync(input.Url, ct);
+        }
+        catch (OutboundBlockedException ex)
+        {
+            throw new InputException("url", ex.Message);
+        }
+
+        if (await db.Webhooks.AnyAsync(w => w.TeamId == teamId && w.Name == name && w.Id != webhook.Id, ct))
+        {
+            throw new ConflictException("name", $"A webhook named '{name}' already exists in this team.");
+        }
+
+        webhook.Name = name;
+        webhook.Url = url.AbsoluteUri;
+        webhook.SecretId = await SecretIdAsync(db, teamId, input.SecretName, "secret", ct);
+        webhook.AccessTokenSecretId = await SecretIdAsync(db, teamId, input.AccessTokenName, "accessToken", ct);
+        webhook.UpdatedAt = clock.GetUtcNow();
+        webhook.UpdatedBy = actor.UserName;
+    }
+
+    private static async Task<int?> SecretIdAsync(AppDbContext db, int teamId, string? name, string field, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            return null;
+        }
+
+        var id = await db.TeamSecrets.Where(s => s.TeamId == teamId && s.Name == name.Trim()).Select(s => (int?)s.Id).FirstOrDefaultAsync(ct);
+        return id ?? throw new InputException(field, $"The team has no secret named '{name.Trim()}'.");
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+}

@@ -1,0 +1,38 @@
+using Automations.Infrastructure.Api;
+
+namespace Automations.Features.Webhooks;
+
+public static class WebhooksModule
+{
+    public static IServiceCollection AddWebhooks(this IServiceCollection services) =>
+        services.AddScoped<WebhookService>().AddSingleton<WebhookSender>();
+
+    public static IEndpointRouteBuilder MapWebhooks(this IEndpointRouteBuilder endpoints)
+    {
+        var hooks = endpoints.MapApiGroup("teams/{team}/webhooks", "Webhooks");
+        hooks.MapGet("/", (string team, HttpContext http, WebhookService service, CancellationToken ct) =>
+            service.ListAsync(http.User.Actor(), team, ct));
+        hooks.MapGet("/{id:int}", (string team, int id, HttpContext http, WebhookService service, CancellationToken ct) =>
+            service.GetAsync(http.User.Actor(), team, id, ct));
+        hooks.MapPost("/", async (string team, WebhookInput body, HttpContext http, WebhookService service, CancellationToken ct) =>
+        {
+            var created = await service.CreateAsync(http.User.Actor(), team, body, ct);
+            return Results.Created($"{ApiEndpoints.Prefix}/teams/{team}/webhooks/{created.Id}", created);
+        });
+        hooks.MapPut("/{id:int}", (string team, int id, WebhookInput body, HttpContext http, WebhookService service, CancellationToken ct) =>
+            service.UpdateAsync(http.User.Actor(), team, id, body, ct));
+        hooks.MapDelete("/{id:int}", async (string team, int id, HttpContext http, WebhookService service, CancellationToken ct) =>
+        {
+            await service.DeleteAsync(http.User.Actor(), team, id, ct);
+            return Results.NoContent();
+        });
+        // The body is the payload to send, exactly as given.
+        hooks.MapPost("/{id:int}/test", async (string team, int id, HttpContext http, WebhookService service, CancellationToken ct) =>
+        {
+            using var reader = new StreamReader(http.Request.Body);
+            var payload = await reader.ReadToEndAsync(ct);
+            return await service.TestAsync(http.User.Actor(), team, id, payload, ct);
+        }).Accepts<object>("application/json");
+        return endpoints;
+    }
+}

@@ -1,0 +1,31 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Components.Authorization;
+
+namespace Automations.Infrastructure;
+
+/// <summary>Who is calling a service. Every service method takes one and checks the team role itself.</summary>
+public sealed record Actor(string UserId, string UserName, bool IsInstanceAdmin = false)
+{
+    public const string InstanceAdminClaim = "automations:instance_admin";
+
+    public static Actor? FromPrincipal(ClaimsPrincipal principal)
+    {
+        var id = principal.FindFirstValue(ClaimTypes.NameIdentifier);
+        if (principal.Identity?.IsAuthenticated != true || string.IsNullOrEmpty(id))
+        {
+            return null;
+        }
+
+        return new Actor(id, principal.Identity.Name ?? id, principal.HasClaim(InstanceAdminClaim, "true"));
+    }
+}
+
+/// <summary>Gives components the signed-in user as an <see cref="Actor"/>.</summary>
+public sealed class CurrentActor(AuthenticationStateProvider authenticationStateProvider)
+{
+    public async Task<Actor> GetAsync()
+    {
+        var state = await authenticationStateProvider.GetAuthenticationStateAsync();
+        return Actor.FromPrincipal(state.User) ?? throw new NotFoundException("Sign in first.");
+    }
+}

@@ -1,0 +1,65 @@
+using System.Security.Claims;
+using Automations.Features.ApiKeys;
+
+namespace Automations.Infrastructure.Api;
+
+public static class ApiEndpoints
+{
+    public const string Prefix = "/api/v1";
+    public const string Policy = "Api";
+
+    /// <summary>
+    /// A group under /api/v1 with what every API route shares: API-key authentication,
+    /// problem-details errors, and the OpenAPI tag.
+    /// </summary>
+    public static RouteGroupBuilder MapApiGroup(this IEndpointRouteBuilder endpoints, string path, string tag) =>
+        endpoints.MapGroup($"{Prefix}/{path.TrimStart('/')}")
+            .RequireAuthorization(Policy)
+            .AddEndpointFilter<ProblemDetailsFilter>()
+            .WithTags(tag)
+            .DisableAntiforgery();
+
+    public static Actor Actor(this ClaimsPrincipal user) =>
+        Infrastructure.Actor.FromPrincipal(user) ?? throw new InvalidOperationException("The API policy lets only authenticated callers through.");
+
+    public static IServiceCollection AddApiAuthentication(this IServiceCollection services)
+    {
+        services.AddAuthentication()
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Policy, policy => policy
+                .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
+                .RequireAuthenticatedUser());
+        services.AddProblemDetails();
+        return services;
+    }
+}
+
+/// <summary>Turns the services' exceptions into RFC 7807 answers that name the field at fault.</summary>
+public sealed class ProblemDetailsFilter : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (NotFoundException ex)
+        {
+            return Results.Problem(ex.Message, statusCode: StatusCodes.Status404NotFound, title: "Not found");
+        }
+        catch (ForbiddenException ex)
+        {
+            return Results.Problem(ex.Message, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+        }
+        catch (InputException ex)
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { [ex.Field] = [ex.Message] }, ex.Message, title: "Invalid input");
+        }
+        catch (ConflictException ex)
+        {
+            return Results.Problem(ex.Message, statusCode: StatusCodes.Status409Conflict, title: "Conflict",
+                extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [ex.Field] = [ex.Message] } });
+        }
+    }
+}

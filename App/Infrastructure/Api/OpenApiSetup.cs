@@ -1,0 +1,30 @@
+using Scalar.AspNetCore;
+
+namespace Automations.Infrastructure.Api;
+
+public static class OpenApiSetup
+{
+    public static IServiceCollection AddAppOpenApi(this IServiceCollection services)
+    {
+        services.AddOpenApi("v1", options =>
+        {
+            // Only the REST API, not the Identity endpoints of the UI.
+            options.ShouldInclude = description => description.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true;
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = "Automations API";
+                document.Info.Description = "Authenticate with 'Authorization: Bearer <API key>'. Errors are RFC 7807 problem details.";
+                return Task.CompletedTask;
+            });
+        });
+        return services;
+    }
+
+    /// <summary>/openapi/v1.json and a browsable reference at /api/docs.</summary>
+    public static IEndpointRouteBuilder MapAppOpenApi(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapOpenApi();
+        endpoints.MapScalarApiReference("/api/docs", options => options.WithTitle("Automations API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        return endpoints;
+    }
+}

@@ -1,0 +1,48 @@
+using Hangfire;
+using Hangfire.Dashboard;
+using Hangfire.InMemory;
+
+namespace Automations.Infrastructure;
+
+public static class HangfireSetup
+{
+    public static IServiceCollection AddAppHangfire(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddHangfire(config => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
+        if (configuration.GetValue("Hangfire:Server:Enabled", true))
+        {
+            services.AddHangfireServer(options =>
+            {
+                options.WorkerCount = configuration.GetValue("Hangfire:Server:WorkerCount", Math.Max(8, Environment.ProcessorCount * 4));
+                options.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+            });
+        }
+
+        return services;
+    }
+
+    /// <summary>The dashboard shows job arguments and failures: instance administrators only.</summary>
+    public static IEndpointRouteBuilder MapAppHangfireDashboard(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            Authorization = [new InstanceAdminDashboardFilter()],
+            DisplayStorageConnectionString = false,
+            AppPath = "/",
+        });
+        return endpoints;
+    }
+
+    private sealed class InstanceAdminDashboardFilter : IDashboardAuthorizationFilter
+    {
+        public bool Authorize(DashboardContext context)
+        {
+            var user = context.GetHttpContext().User;
+            return Actor.FromPrincipal(user)?.IsInstanceAdmin == true;
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using Automations.Components;
+using Automations.Components.Account;
+using Automations.Data;
+using Automations.Features.ApiKeys;
+using Automations.Features.Secrets;
+using Automations.Features.Teams;
+using Automations.Features.Webhooks;
+using Automations.Infrastructure;
+using Automations.Infrastructure.Api;
+using Automations.Infrastructure.Outbound;
+
+var seedDemo = args.Contains("--seed-demo");
+var builder = WebApplication.CreateBuilder(args.Where(a => a != "--seed-demo").ToArray());
+
+builder.Services.AddClock();
+builder.Services.AddAppDatabase(builder.Configuration, builder.Environment);
+builder.Services.AddAppDataProtection(builder.Configuration, builder.Environment);
+builder.Services.AddAppIdentity();
+builder.Services.AddApiAuthentication();
+builder.Services.AddAppUi();
+builder.Services.AddAppOpenApi();
+builder.Services.AddAppHangfire(builder.Configuration);
+builder.Services.AddGuardedHttpClient(builder.Configuration);
+builder.Services.AddTeams();
+builder.Services.AddSecrets();
+builder.Services.AddWebhooks();
+builder.Services.AddApiKeys();
+
+var app = builder.Build();
+
+await app.MigrateDatabaseAsync();
+if (seedDemo || app.Configuration.GetValue<bool>("Seed:Demo"))
+{
+    await app.SeedDemoAsync();
+}
+
+app.UseAppPipeline();
+app.MapAppUi();
+app.MapAppOpenApi();
+app.MapAppHangfireDashboard();
+app.MapTeams();
+app.MapSecrets();
+app.MapWebhooks();
+app.MapApiKeys();
+
+app.Run();
+
+public partial class Program;
