@@ -31,6 +31,8 @@ public static class ApiEndpoints
                 .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
                 .RequireAuthenticatedUser());
         services.AddProblemDetails();
+        // Enums travel as names ("Admin"), the way a script author writes them.
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         return services;
     }
 }

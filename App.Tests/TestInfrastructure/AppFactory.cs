@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.RegularExpressions;
+using Automations.Data;
+using Automations.Features.ApiKeys;
+using Automations.Features.Teams;
+using Automations.Infrastructure;
+using Automations.Infrastructure.Outbound;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Automations.Tests.TestInfrastructure;
+
+/// <summary>
+/// The whole app in-process over a fresh SQLite folder. Outbound traffic may reach "localhost" only
+/// because test configuration allowlists it; DNS answers come from <see cref="Resolver"/>.
+/// </summary>
+public sealed partial class AppFactory : WebApplicationFactory<Program>
+{
+    private readonly TestDirectory _directory = new();
+    private readonly Dictionary<string, string?> _settings;
+
+    public FakeHostResolver Resolver { get; } = new FakeHostResolver().Map("localhost", "127.0.0.1");
+
+    public FakeTimeProvider? Clock { get; init; }
+
+    public string DataDirectory => _directory.Path;
+
+    public AppFactory(Dictionary<string, string?>? settings = null, string? dataDirectory = null)
+    {
+        _settings = new Dictionary<string, string?>
+        {
+            ["Storage:DataDirectory"] = dataDirectory ?? _directory.Path,
+            ["Outbound:AllowedHosts:0"] = "localhost",
+            ["Outbound:RequestTimeout"] = "00:00:05",
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            _settings[key] = value;
+        }
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<IHostResolver>(Resolver);
+            if (Clock is not null)
+            {
+                services.AddSingleton<TimeProvider>(Clock);
+            }
+        });
+    }
+
+    public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>A registered user (with a password, so it can sign in) and its actor.</summary>
+    public async Task<(Actor Actor, string Password)> CreateUserAsync(string name)
+    {
+        using var scope = Services.CreateScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
+        var email = $"{name}@example.com";
+        var user = new ApplicationUser { UserName = email, Email = email, EmailConfirmed = true };
+        const string password = "Test-password-1!";
+        var result = await users.CreateAsync(user, password);
+        Assert.True(result.Succeeded, string.Join("; ", result.Errors.Select(e => e.Description)));
+        return (new Actor(user.Id, email), password);
+    }
+
+    /// <summary>A team with an admin, a member, and an outsider who has a team of their own.</summary>
+    public async Task<TeamFixture> CreateTeamAsync(string slug = "acme")
+    {
+        var admin = (await CreateUserAsync($"{slug}-admin")).Actor;
+        var member = (await CreateUserAsync($"{slug}-member")).Actor;
+        var outsider = (await CreateUserAsync($"{slug}-outsider")).Actor;
+        using var scope = Services.CreateScope();
+        var teams = scope.ServiceProvider.GetRequiredService<TeamService>();
+        await teams.CreateAsync(admin, $"Team {slug}", slug);
+        await teams.AddMemberAsync(admin, slug, member.UserName, TeamRole.Member);
+        await teams.CreateAsync(outsider, $"Other {slug}", $"{slug}-other");
+        return new TeamFixture(slug, admin, member, outsider);
+    }
+
+    /// <summary>An HttpClient that calls the API with a fresh key of <paramref name="actor"/>.</summary>
+    public async Task<HttpClient> ApiClientAsync(Actor actor)
+    {
+        using var scope = Services.CreateScope();
+        var key = await scope.ServiceProvider.GetRequiredService<ApiKeyService>().CreateAsync(actor, "tests");
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Key);
+        return client;
+    }
+
+    /// <summary>An HttpClient signed in through the real login form (cookie auth), as a browser would be.</summary>
+    public async Task<HttpClient> SignedInClientAsync(string email, string password = "Test-password-1!")
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        var form = await client.GetStringAsync("/Account/Login");
+        var token = AntiforgeryField().Match(form).Groups[1].Value;
+        var response = await client.PostAsync("/Account/Login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token),
+            ["_handler"] = "login",
+            ["Input.Email"] = email,
+            ["Input.Password"] = password,
+        }));
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"login failed: {(int)response.StatusCode}");
+        return client;
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryField();
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _directory.Dispose();
+    }
+}

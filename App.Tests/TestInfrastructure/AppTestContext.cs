@@ -1,0 +1,33 @@
+using System.Security.Claims;
+using Automations.Infrastructure;
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using MudBlazor.Services;
+
+namespace Automations.Tests.TestInfrastructure;
+
+/// <summary>
+/// bUnit with MudBlazor's services and the app's real services (over SQLite) behind them,
+/// signed in as a chosen actor.
+/// </summary>
+public sealed class AppTestContext : BunitContext
+{
+    public AppTestContext(TestServices services, Actor actor)
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+        Services.AddScoped<CurrentActor>();
+        Services.AddFallbackServiceProvider(services.Provider);
+        var auth = AddAuthorization();
+        auth.SetAuthorized(actor.UserName);
+        auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, actor.UserId));
+    }
+
+    /// <summary>Dialogs and menus render into these providers, as in MainLayout.</summary>
+    public IRenderedComponent<MudDialogProvider> RenderProviders()
+    {
+        Render<MudPopoverProvider>();
+        return Render<MudDialogProvider>();
+    }
+}
