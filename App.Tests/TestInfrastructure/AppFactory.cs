@@ -46,7 +46,8 @@ public sealed partial class AppFactory : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        // Development: static web assets (MudBlazor, the Blazor script) are served from the build output, and DI scopes are validated.
+        builder.UseEnvironment("Development");
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

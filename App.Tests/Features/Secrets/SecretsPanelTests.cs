@@ -43,6 +43,7 @@ public class SecretsPanelTests : IAsyncLifetime
         var providers = ctx.RenderProviders();
         var access = await AccessOf(_team.Admin);
         var panel = ctx.Render<SecretsPanel>(p => p.Add(x => x.Access, access).Add(x => x.Actor, _team.Admin));
+        panel.WaitForAssertion(() => Assert.Single(panel.FindAll("button[aria-label='Actions for EXISTING']")));
 
         // Not awaited: the handler waits for the dialog to close.
         _ = panel.Find("button:contains('New secret')").ClickAsync(new());

@@ -1,0 +1,84 @@
+using System.Net;
+using Automations.Tests.TestInfrastructure;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace Automations.Tests.E2E;
+
+/// <summary>
+/// Debian's Chromium driven by Playwright, against the app served by Kestrel on 127.0.0.1.
+/// Where no Chromium exists the browser tests report themselves skipped, unless
+/// AUTOMATIONS_REQUIRE_BROWSER=1 (set by .ci/run) makes that a failure.
+/// </summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    private IPlaywright? _playwright;
+
+    public IBrowser? Browser { get; private set; }
+
+    public AppFactory App { get; } = new();
+
+    public string BaseUrl { get; private set; } = "";
+
+    public string? SkipReason { get; private set; }
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!File.Exists(ChromiumPath))
+        {
+            if (Environment.GetEnvironmentVariable("AUTOMATIONS_REQUIRE_BROWSER") == "1")
+            {
+                throw new InvalidOperationException($"AUTOMATIONS_REQUIRE_BROWSER=1 but {ChromiumPath} is missing: apt-get install -y chromium");
+            }
+
+            SkipReason = $"{ChromiumPath} not found; install Debian's chromium to run browser tests";
+            return;
+        }
+
+        App.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        App.StartServer();
+        BaseUrl = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+    }
+
+    /// <summary>A fresh browser context (own cookies) with a page on the app.</summary>
+    public async Task<IPage> NewPageAsync()
+    {
+        if (SkipReason is not null)
+        {
+            Assert.Skip(SkipReason);
+        }
+
+        var context = await Browser!.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl });
+        context.SetDefaultTimeout(15_000);
+        return await context.NewPageAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        await App.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
+{
+    public const string Name = "browser";
+}

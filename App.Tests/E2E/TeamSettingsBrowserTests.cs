@@ -1,0 +1,112 @@
+using System.Text;
+using Automations.Tests.TestInfrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Playwright;
+
+namespace Automations.Tests.E2E;
+
+[Collection(BrowserCollection.Name)]
+public class TeamSettingsBrowserTests(BrowserFixture browser) : IAsyncLifetime
+{
+    private TeamFixture _team = null!;
+    private LoopbackReceiver _receiver = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _receiver = await LoopbackReceiver.StartAsync();
+        _receiver.Respond = async context =>
+        {
+            context.Response.StatusCode = 202;
+            await context.Response.WriteAsync("{\"queued\":\"build-42\"}");
+        };
+        if (browser.SkipReason is null)
+        {
+            _team = await browser.App.CreateTeamAsync($"t{Guid.NewGuid():N}"[..12]);
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await _receiver.DisposeAsync();
+
+    private static async Task SignInAsync(IPage page, string email)
+    {
+        await page.GotoAsync("/Account/Login");
+        await page.FillAsync("#Input\\.Email", email);
+        await page.FillAsync("#Input\\.Password", "Test-password-1!");
+        await page.ClickAsync("button[type=submit]:has-text('Log in')");
+        await page.WaitForURLAsync(url => !url.Contains("/Account/Login"));
+    }
+
+    /// <summary>Interactive controls respond only once the circuit is up.</summary>
+    private static async Task WaitForCircuitAsync(IPage page)
+    {
+        try
+        {
+            await page.WaitForSelectorAsync("#circuit-ready", new() { State = WaitForSelectorState.Attached });
+        }
+        catch (TimeoutException)
+        {
+            await page.ScreenshotAsync(new() { Path = "/tmp/e2e-fail.png" });
+            await File.WriteAllTextAsync("/tmp/e2e-fail.html", await page.ContentAsync());
+            throw;
+        }
+    }
+
+    [Fact]
+    public async Task Admin_creates_a_secret_and_a_webhook_then_tests_it_and_sees_the_response()
+    {
+        var page = await browser.NewPageAsync();
+        await SignInAsync(page, _team.Admin.UserName);
+        await page.GotoAsync($"/teams/{_team.Slug}/settings");
+        await WaitForCircuitAsync(page);
+
+        // Team secrets → New secret → modal with name and value → Save.
+        await page.ClickAsync("button:has-text('New secret')");
+        await page.FillAsync("input[data-testid=secret-name]", "CI_SIGNING");
+        await page.FillAsync("input[data-testid=secret-value]", "e2e-signing-secret");
+        await page.ClickAsync(".mud-dialog button:has-text('Save')");
+        await page.Locator("[data-testid=secrets-table] td:has-text('CI_SIGNING')").WaitForAsync();
+
+        // Webhooks → New webhook → name, URL, secret from the dropdown → Save.
+        await page.ClickAsync(".mud-tab:has-text('Webhooks')");
+        await page.ClickAsync("button:has-text('New webhook')");
+        await page.FillAsync("input[data-testid=webhook-name]", "Build trigger");
+        await page.FillAsync("input[data-testid=webhook-url]", _receiver.Url("/build"));
+        await page.Locator(".mud-dialog .mud-select:has-text('Secret (signs the payload)')").First.ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item:has-text('CI_SIGNING')").ClickAsync();
+        await page.ClickAsync(".mud-dialog button:has-text('Save')");
+        await page.Locator("[data-testid=webhooks-table] td:has-text('Build trigger')").WaitForAsync();
+
+        // "…" → Test → Test webhook → the endpoint's response.
+        await page.ClickAsync("button[aria-label='Actions for Build trigger']");
+        await page.ClickAsync(".mud-popover-open .mud-menu-item:has-text('Test')");
+        await page.ClickAsync("[data-testid=test-send]");
+        var result = page.Locator("[data-testid=test-result]");
+        await result.WaitForAsync();
+        Assert.Contains("202", await result.InnerTextAsync());
+        Assert.Contains("build-42", await page.Locator("[data-testid=test-body]").InnerTextAsync());
+        Assert.DoesNotContain("e2e-signing-secret", await page.ContentAsync());
+
+        var received = Assert.Single(_receiver.Received);
+        Assert.Equal("/build", received.Path);
+        var expected = Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(
+            Encoding.UTF8.GetBytes("e2e-signing-secret"), received.Body));
+        Assert.Equal(expected, received.Headers["X-Wandb-Signature"]);
+        Assert.Contains("LINK_ARTIFACT", received.BodyText);
+    }
+
+    [Fact]
+    public async Task Member_sees_no_management_controls()
+    {
+        var page = await browser.NewPageAsync();
+        await SignInAsync(page, _team.Member.UserName);
+        await page.GotoAsync($"/teams/{_team.Slug}/settings");
+        await WaitForCircuitAsync(page);
+
+        await page.Locator("text=only team admins can change these settings").WaitForAsync();
+        Assert.Equal(0, await page.Locator("button:has-text('New secret')").CountAsync());
+        await page.ClickAsync(".mud-tab:has-text('Webhooks')");
+        await page.Locator("[data-testid=webhooks-table]").WaitForAsync();
+        Assert.Equal(0, await page.Locator("button:has-text('New webhook')").CountAsync());
+        Assert.Equal(0, await page.Locator("button[aria-label^='Actions for']").CountAsync());
+    }
+}
