@@ -2,6 +2,7 @@ using Automations.Components;
 using Automations.Components.Account;
 using Automations.Data;
 using Automations.Features.ApiKeys;
+using Automations.Features.Artifacts;
 using Automations.Features.Secrets;
 using Automations.Features.Teams;
 using Automations.Features.Webhooks;
@@ -25,6 +26,7 @@ builder.Services.AddTeams();
 builder.Services.AddSecrets();
 builder.Services.AddWebhooks();
 builder.Services.AddApiKeys();
+builder.Services.AddArtifacts();
 
 var app = builder.Build();
 
@@ -42,6 +44,7 @@ app.MapTeams();
 app.MapSecrets();
 app.MapWebhooks();
 app.MapApiKeys();
+app.MapArtifacts();
 
 app.Run();
 

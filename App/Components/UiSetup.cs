@@ -1,5 +1,6 @@
 using Automations.Components.Account;
 using Automations.Infrastructure;
+using Automations.Infrastructure.Api;
 using MudBlazor.Services;
 
 namespace Automations.Components;
@@ -21,6 +22,7 @@ public static class UiSetup
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
         }
 
+        app.UseApiRequestLimits();
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
         app.UseAntiforgery();
         return app;

@@ -1,4 +1,5 @@
 using Automations.Features.ApiKeys;
+using Automations.Features.Artifacts;
 using Automations.Features.Secrets;
 using Automations.Features.Teams;
 using Automations.Features.Webhooks;
@@ -15,6 +16,12 @@ public class AppDbContext(DbContextOptions<AppDbContext> options) : IdentityDbCo
     public DbSet<TeamSecret> TeamSecrets => Set<TeamSecret>();
     public DbSet<Webhook> Webhooks => Set<Webhook>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<Project> Projects => Set<Project>();
+    public DbSet<ArtifactCollection> ArtifactCollections => Set<ArtifactCollection>();
+    public DbSet<ArtifactVersion> ArtifactVersions => Set<ArtifactVersion>();
+    public DbSet<ArtifactAlias> ArtifactAliases => Set<ArtifactAlias>();
+    public DbSet<ArtifactEvent> ArtifactEvents => Set<ArtifactEvent>();
+    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
