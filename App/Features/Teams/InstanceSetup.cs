@@ -54,8 +54,8 @@ public sealed class AppClaimsPrincipalFactory(UserManager<ApplicationUser> userM
     }
 }
 
-/// <summary><c>--seed-demo</c>: a demo team with an admin and a member, passwords generated and printed once.</summary>
-public sealed class DemoSeeder(UserManager<ApplicationUser> users, TeamService teams, ILogger<DemoSeeder> logger)
+/// <summary><c>--seed-demo</c>: a demo team with an admin, a member and a project; passwords generated and printed once.</summary>
+public sealed class DemoSeeder(UserManager<ApplicationUser> users, TeamService teams, Artifacts.ArtifactService artifacts, ILogger<DemoSeeder> logger)
 {
     public const string TeamSlug = "demo";
 
@@ -73,6 +73,7 @@ public sealed class DemoSeeder(UserManager<ApplicationUser> users, TeamService t
         var adminActor = new Actor(admin.Id, admin.UserName!);
         await teams.CreateAsync(adminActor, "Demo team", TeamSlug, ct);
         await teams.AddMemberAsync(adminActor, TeamSlug, member.Email!, TeamRole.Member, ct);
+        await artifacts.CreateProjectAsync(adminActor, TeamSlug, "quickstart", "Demo project: log versions here through the API.", ct);
         return created;
     }
 
