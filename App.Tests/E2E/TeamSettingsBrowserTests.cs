@@ -27,37 +27,13 @@ public class TeamSettingsBrowserTests(BrowserFixture browser) : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await _receiver.DisposeAsync();
 
-    private static async Task SignInAsync(IPage page, string email)
-    {
-        await page.GotoAsync("/Account/Login");
-        await page.FillAsync("#Input\\.Email", email);
-        await page.FillAsync("#Input\\.Password", "Test-password-1!");
-        await page.ClickAsync("button[type=submit]:has-text('Log in')");
-        await page.WaitForURLAsync(url => !url.Contains("/Account/Login"));
-    }
-
-    /// <summary>Interactive controls respond only once the circuit is up.</summary>
-    private static async Task WaitForCircuitAsync(IPage page)
-    {
-        try
-        {
-            await page.WaitForSelectorAsync("#circuit-ready", new() { State = WaitForSelectorState.Attached });
-        }
-        catch (TimeoutException)
-        {
-            await page.ScreenshotAsync(new() { Path = "/tmp/e2e-fail.png" });
-            await File.WriteAllTextAsync("/tmp/e2e-fail.html", await page.ContentAsync());
-            throw;
-        }
-    }
-
     [Fact]
     public async Task Admin_creates_a_secret_and_a_webhook_then_tests_it_and_sees_the_response()
     {
         var page = await browser.NewPageAsync();
-        await SignInAsync(page, _team.Admin.UserName);
+        await Pages.SignInAsync(page, _team.Admin.UserName);
         await page.GotoAsync($"/teams/{_team.Slug}/settings");
-        await WaitForCircuitAsync(page);
+        await Pages.WaitForCircuitAsync(page);
 
         // Team secrets → New secret → modal with name and value → Save.
         await page.ClickAsync("button:has-text('New secret')");
@@ -98,9 +74,9 @@ public class TeamSettingsBrowserTests(BrowserFixture browser) : IAsyncLifetime
     public async Task Member_sees_no_management_controls()
     {
         var page = await browser.NewPageAsync();
-        await SignInAsync(page, _team.Member.UserName);
+        await Pages.SignInAsync(page, _team.Member.UserName);
         await page.GotoAsync($"/teams/{_team.Slug}/settings");
-        await WaitForCircuitAsync(page);
+        await Pages.WaitForCircuitAsync(page);
 
         await page.Locator("text=only team admins can change these settings").WaitForAsync();
         Assert.Equal(0, await page.Locator("button:has-text('New secret')").CountAsync());
