@@ -3,6 +3,7 @@ using Automations.Components.Account;
 using Automations.Data;
 using Automations.Features.ApiKeys;
 using Automations.Features.Artifacts;
+using Automations.Features.Automations;
 using Automations.Features.Secrets;
 using Automations.Features.Teams;
 using Automations.Features.Webhooks;
@@ -27,6 +28,7 @@ builder.Services.AddSecrets();
 builder.Services.AddWebhooks();
 builder.Services.AddApiKeys();
 builder.Services.AddArtifacts();
+builder.Services.AddAutomations();
 
 var app = builder.Build();
 
@@ -45,6 +47,7 @@ app.MapSecrets();
 app.MapWebhooks();
 app.MapApiKeys();
 app.MapArtifacts();
+app.MapAutomations();
 
 app.Run();
 

@@ -1,6 +1,7 @@
 using Automations.Data;
 using Automations.Features.ApiKeys;
 using Automations.Features.Artifacts;
+using Automations.Features.Automations;
 using Automations.Features.Secrets;
 using Automations.Features.Teams;
 using Automations.Features.Webhooks;
@@ -47,7 +48,7 @@ public sealed class TestServices : IAsyncDisposable
         services.AddAppDataProtection(configuration, environment);
         services.AddGuardedHttpClient(configuration);
         services.AddSingleton<IHostResolver>(Resolver);
-        services.AddTeams().AddSecrets().AddWebhooks().AddApiKeys().AddArtifacts();
+        services.AddTeams().AddSecrets().AddWebhooks().AddApiKeys().AddArtifacts().AddAutomations();
         // The same Identity schema version as the app, or the model would differ from the migrations.
         services.AddIdentityCore<ApplicationUser>(o => o.Stores.SchemaVersion = Microsoft.AspNetCore.Identity.IdentitySchemaVersions.Version3)
             .AddEntityFrameworkStores<AppDbContext>();

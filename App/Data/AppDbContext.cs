@@ -1,5 +1,6 @@
 using Automations.Features.ApiKeys;
 using Automations.Features.Artifacts;
+using Automations.Features.Automations;
 using Automations.Features.Secrets;
 using Automations.Features.Teams;
 using Automations.Features.Webhooks;
@@ -22,6 +23,7 @@ public class AppDbContext(DbContextOptions<AppDbContext> options) : IdentityDbCo
     public DbSet<ArtifactAlias> ArtifactAliases => Set<ArtifactAlias>();
     public DbSet<ArtifactEvent> ArtifactEvents => Set<ArtifactEvent>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+    public DbSet<Automation> Automations => Set<Automation>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

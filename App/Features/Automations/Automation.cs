@@ -1,0 +1,85 @@
+using Automations.Features.Artifacts;
+using Automations.Features.Webhooks;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Automations.Features.Automations;
+
+public static class ActionTypes
+{
+    public const string Webhook = "webhook";
+    public const string Job = "job";
+}
+
+/// <summary>When an event of a project matches the trigger, carry out the action.</summary>
+public class Automation
+{
+    public int Id { get; set; }
+
+    public int ProjectId { get; set; }
+
+    public string Name { get; set; } = "";
+
+    public string Description { get; set; } = "";
+
+    /// <summary><see cref="ArtifactEventTypes"/>.</summary>
+    public string EventType { get; set; } = "";
+
+    /// <summary>Required for LINK_ARTIFACT; optional for ADD_ARTIFACT_ALIAS.</summary>
+    public int? CollectionId { get; set; }
+
+    /// <summary>A regular expression matched against the whole alias (ADD_ARTIFACT_ALIAS only).</summary>
+    public string? AliasPattern { get; set; }
+
+    /// <summary><see cref="ActionTypes"/>.</summary>
+    public string ActionType { get; set; } = ActionTypes.Webhook;
+
+    /// <summary>Set to null by the database when the webhook is deleted: the automation then shows as broken.</summary>
+    public int? WebhookId { get; set; }
+
+    /// <summary>The webhook's name when it was chosen, so a broken automation can still say which one it was.</summary>
+    public string? WebhookName { get; set; }
+
+    public string? PayloadTemplate { get; set; }
+
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Deleting hides the automation and stops new runs; runs already started carry their own snapshot.</summary>
+    public DateTimeOffset? DeletedAt { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public string CreatedBy { get; set; } = "";
+
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public string UpdatedBy { get; set; } = "";
+
+    public Project Project { get; set; } = null!;
+
+    public ArtifactCollection? Collection { get; set; }
+
+    public Webhook? Webhook { get; set; }
+}
+
+internal sealed class AutomationConfiguration : IEntityTypeConfiguration<Automation>
+{
+    public void Configure(EntityTypeBuilder<Automation> builder)
+    {
+        builder.Property(a => a.Name).HasMaxLength(AutomationService.MaxNameLength);
+        builder.Property(a => a.Description).HasMaxLength(ArtifactRules.MaxDescriptionLength);
+        builder.Property(a => a.EventType).HasMaxLength(32);
+        builder.Property(a => a.AliasPattern).HasMaxLength(AutomationService.MaxPatternLength);
+        builder.Property(a => a.ActionType).HasMaxLength(16);
+        builder.Property(a => a.WebhookName).HasMaxLength(WebhookService.MaxNameLength);
+        builder.Property(a => a.CreatedBy).HasMaxLength(256);
+        builder.Property(a => a.UpdatedBy).HasMaxLength(256);
+        // Matching reads only the live automations of one project and event type: this index keeps that
+        // cost independent of how many automations other projects hold.
+        builder.HasIndex(a => new { a.ProjectId, a.EventType }).HasFilter("\"DeletedAt\" IS NULL");
+        builder.HasIndex(a => new { a.ProjectId, a.Name }).IsUnique().HasFilter("\"DeletedAt\" IS NULL");
+        builder.HasOne(a => a.Project).WithMany().HasForeignKey(a => a.ProjectId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne(a => a.Collection).WithMany().HasForeignKey(a => a.CollectionId).OnDelete(DeleteBehavior.SetNull);
+        builder.HasOne(a => a.Webhook).WithMany().HasForeignKey(a => a.WebhookId).OnDelete(DeleteBehavior.SetNull);
+    }
+}

@@ -1,0 +1,41 @@
+namespace Automations.Features.Automations;
+
+/// <summary>What the wizard and the API submit. Collection is a name; the webhook is the team's webhook id.</summary>
+public sealed record AutomationInput(
+    string Name,
+    string? Description,
+    string EventType,
+    string? Collection,
+    string? AliasPattern,
+    string ActionType,
+    int? WebhookId,
+    string? PayloadTemplate,
+    bool Enabled = true);
+
+public sealed record AutomationSummary(
+    int Id,
+    string Name,
+    string Description,
+    string EventType,
+    string? Collection,
+    string? AliasPattern,
+    string ActionType,
+    string? ActionName,
+    string? Queue,
+    bool Enabled,
+    string? Problem,
+    string? LastRunStatus,
+    DateTimeOffset? LastRunAt,
+    DateTimeOffset CreatedAt,
+    string CreatedBy)
+{
+    /// <summary>How the list shows the trigger: the event and its collection or alias pattern.</summary>
+    public string TriggerLabel => EventType == Artifacts.ArtifactEventTypes.LinkArtifact
+        ? $"New version in {Collection ?? "(deleted collection)"}"
+        : $"Alias matching /{AliasPattern}/" + (Collection is null ? "" : $" in {Collection}");
+}
+
+public sealed record AutomationDetail(AutomationSummary Summary, int? WebhookId, string? PayloadTemplate);
+
+/// <summary>A rendered payload, or why it could not be rendered; Source says which event it used.</summary>
+public sealed record PayloadPreview(string? Json, string? Error, bool FromSample, string Source);

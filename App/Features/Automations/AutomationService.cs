@@ -1,0 +1,245 @@
+using Automations.Data;
+using Automations.Features.Artifacts;
+using Automations.Features.Secrets;
+using Automations.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Automations.Features.Automations;
+
+public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory, SecretService secrets, TimeProvider clock)
+{
+    public const int MaxNameLength = 100;
+    public const int MaxPatternLength = 200;
+    public const int MaxTemplateBytes = 256 * 1024;
+    public const string Masked = "••••";
+
+    public async Task<IReadOnlyList<AutomationSummary>> ListAsync(Actor actor, string team, string project, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
+        var rows = await Query(db).Where(a => a.ProjectId == access.ProjectId).OrderBy(a => a.Name).ToListAsync(ct);
+        var secretNames = await SecretNamesAsync(db, access.Team.TeamId, ct);
+        return rows.Select(a => Summarise(a, secretNames)).ToList();
+    }
+
+    public async Task<AutomationDetail> GetAsync(Actor actor, string team, string project, int id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
+        var row = await Query(db).FirstOrDefaultAsync(a => a.ProjectId == access.ProjectId && a.Id == id, ct)
+            ?? throw new NotFoundException($"Automation {id} not found.");
+        return new AutomationDetail(Summarise(row, await SecretNamesAsync(db, access.Team.TeamId, ct)), row.WebhookId, row.PayloadTemplate);
+    }
+
+    /// <summary>Members and admins of the team may manage a project's automations.</summary>
+    public async Task<AutomationDetail> CreateAsync(Actor actor, string team, string project, AutomationInput input, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
+        var now = clock.GetUtcNow();
+        var automation = new Automation { ProjectId = access.ProjectId, CreatedAt = now, CreatedBy = actor.UserName };
+        await ApplyAsync(db, access, automation, input, actor, ct);
+        db.Automations.Add(automation);
+        await SaveAsync(db, automation.Name, ct);
+        return await GetAsync(actor, team, project, automation.Id, ct);
+    }
+
+    public async Task<AutomationDetail> UpdateAsync(Actor actor, string team, string project, int id, AutomationInput input, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
+        var automation = await LiveAsync(db, access, id, ct);
+        await ApplyAsync(db, access, automation, input, actor, ct);
+        await SaveAsync(db, automation.Name, ct);
+        return await GetAsync(actor, team, project, id, ct);
+    }
+
+    public async Task SetEnabledAsync(Actor actor, string team, string project, int id, bool enabled, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
+        var automation = await LiveAsync(db, access, id, ct);
+        automation.Enabled = enabled;
+        automation.UpdatedAt = clock.GetUtcNow();
+        automation.UpdatedBy = actor.UserName;
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>Hides the automation and stops new runs. Runs already started keep their own snapshot.</summary>
+    public async Task DeleteAsync(Actor actor, string team, string project, int id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
+        var automation = await LiveAsync(db, access, id, ct);
+        automation.DeletedAt = clock.GetUtcNow();
+        automation.Enabled = false;
+        automation.UpdatedBy = actor.UserName;
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>
+    /// Renders a draft template against the project's most recent event that the draft trigger matches
+    /// (or clearly labelled sample values), with every secret shown as ••••.
+    /// </summary>
+    public async Task<PayloadPreview> PreviewAsync(Actor actor, string team, string project, string eventType, string? collection, string? aliasPattern, string? template, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
+        var secretNames = await SecretNamesAsync(db, access.Team.TeamId, ct);
+        var errors = PayloadTemplate.Validate(template, secretNames);
+        if (errors.Count > 0)
+        {
+            return new PayloadPreview(null, string.Join(" ", errors), false, "");
+        }
+
+        var masked = secretNames.ToDictionary(n => n, _ => Masked, StringComparer.Ordinal);
+        var collectionId = string.IsNullOrWhiteSpace(collection) ? null
+            : await db.ArtifactCollections.Where(c => c.ProjectId == access.ProjectId && c.Name == collection).Select(c => (int?)c.Id).FirstOrDefaultAsync(ct);
+        var recent = await db.ArtifactEvents.Where(e => e.ProjectId == access.ProjectId && e.Type == eventType)
+            .OrderByDescending(e => e.Id).Take(500)
+            .Select(e => new { e.Id, e.CollectionId, e.Alias, e.Type })
+            .ToListAsync(ct);
+        var match = recent.FirstOrDefault(e => (collectionId is null && string.IsNullOrWhiteSpace(collection) || e.CollectionId == collectionId)
+            && (eventType != ArtifactEventTypes.AddArtifactAlias || AutomationMatcher.PatternError(aliasPattern) is null && AutomationMatcher.AliasMatches(aliasPattern!, e.Alias ?? "")));
+
+        try
+        {
+            if (match is not null)
+            {
+                var values = await TemplateContext.ForEventAsync(db, match.Id, masked, ct);
+                return new PayloadPreview(PayloadTemplate.Render(template!, values), null, false, $"event #{match.Id}: {values.Variables["artifact_version_string"]}");
+            }
+
+            var sample = TemplateContext.Sample(access.Team.Slug, access.Name, eventType, collection, masked);
+            return new PayloadPreview(PayloadTemplate.Render(template!, sample), null, true, "sample values: no matching event in this project yet");
+        }
+        catch (TemplateException ex)
+        {
+            return new PayloadPreview(null, ex.Message, false, "");
+        }
+    }
+
+    public async Task<IReadOnlyList<string>> SecretNamesAsync(Actor actor, string team, CancellationToken ct = default) =>
+        (await secrets.ListAsync(actor, team, ct)).Select(s => s.Name).ToList();
+
+    private static IQueryable<Automation> Query(AppDbContext db) =>
+        db.Automations.Include(a => a.Collection).Include(a => a.Webhook).Where(a => a.DeletedAt == null);
+
+    private static async Task<Automation> LiveAsync(AppDbContext db, ProjectAccess access, int id, CancellationToken ct) =>
+        await db.Automations.FirstOrDefaultAsync(a => a.ProjectId == access.ProjectId && a.Id == id && a.DeletedAt == null, ct)
+        ?? throw new NotFoundException($"Automation {id} not found.");
+
+    private static async Task<HashSet<string>> SecretNamesAsync(AppDbContext db, int teamId, CancellationToken ct) =>
+        (await db.TeamSecrets.Where(s => s.TeamId == teamId).Select(s => s.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
+
+    private static AutomationSummary Summarise(Automation a, IReadOnlySet<string> secretNames)
+    {
+        string? problem = null;
+        if (a.ActionType == ActionTypes.Webhook && a.Webhook is null)
+        {
+            problem = $"Broken: webhook '{a.WebhookName}' was deleted. Edit the automation to choose another.";
+        }
+        else if (a.EventType == ArtifactEventTypes.LinkArtifact && a.Collection is null)
+        {
+            problem = "Broken: its collection was deleted.";
+        }
+        else if (a.PayloadTemplate is not null && PayloadTemplate.Validate(a.PayloadTemplate, secretNames) is { Count: > 0 } errors)
+        {
+            problem = $"Broken: {string.Join(" ", errors)}";
+        }
+
+        return new AutomationSummary(a.Id, a.Name, a.Description, a.EventType, a.Collection?.Name, a.AliasPattern, a.ActionType,
+            a.ActionType == ActionTypes.Webhook ? a.Webhook?.Name ?? a.WebhookName : null, null, a.Enabled, problem, null, null, a.CreatedAt, a.CreatedBy);
+    }
+
+    private async Task ApplyAsync(AppDbContext db, ProjectAccess access, Automation automation, AutomationInput input, Actor actor, CancellationToken ct)
+    {
+        var name = (input.Name ?? "").Trim();
+        if (name.Length is 0 or > MaxNameLength)
+        {
+            throw new InputException("name", $"Automation name is required (at most {MaxNameLength} characters).");
+        }
+
+        var description = ArtifactRules.Description(input.Description);
+        if (input.EventType is not (ArtifactEventTypes.LinkArtifact or ArtifactEventTypes.AddArtifactAlias))
+        {
+            throw new InputException("eventType", $"Event type must be {ArtifactEventTypes.LinkArtifact} or {ArtifactEventTypes.AddArtifactAlias}.");
+        }
+
+        int? collectionId = null;
+        if (!string.IsNullOrWhiteSpace(input.Collection))
+        {
+            collectionId = await db.ArtifactCollections.Where(c => c.ProjectId == access.ProjectId && c.Name == input.Collection.Trim())
+                .Select(c => (int?)c.Id).FirstOrDefaultAsync(ct)
+                ?? throw new InputException("collection", $"The project has no collection '{input.Collection.Trim()}'.");
+        }
+        else if (input.EventType == ArtifactEventTypes.LinkArtifact)
+        {
+            throw new InputException("collection", "Choose the artifact collection whose new versions trigger this automation.");
+        }
+
+        string? pattern = null;
+        if (input.EventType == ArtifactEventTypes.AddArtifactAlias)
+        {
+            pattern = input.AliasPattern?.Trim();
+            if (AutomationMatcher.PatternError(pattern) is { } patternError)
+            {
+                throw new InputException("aliasPattern", patternError);
+            }
+        }
+
+        switch (input.ActionType)
+        {
+            case ActionTypes.Webhook:
+                var webhook = await db.Webhooks.Where(w => w.Id == input.WebhookId && w.TeamId == access.Team.TeamId)
+                    .Select(w => new { w.Id, w.Name }).FirstOrDefaultAsync(ct)
+                    ?? throw new InputException("webhookId", "Choose one of the team's webhooks.");
+                if (System.Text.Encoding.UTF8.GetByteCount(input.PayloadTemplate ?? "") > MaxTemplateBytes)
+                {
+                    throw new InputException("payloadTemplate", $"The payload template must be at most {MaxTemplateBytes / 1024} KB.");
+                }
+
+                var errors = PayloadTemplate.Validate(input.PayloadTemplate, await SecretNamesAsync(db, access.Team.TeamId, ct));
+                if (errors.Count > 0)
+                {
+                    throw new InputException("payloadTemplate", string.Join(" ", errors));
+                }
+
+                automation.WebhookId = webhook.Id;
+                automation.WebhookName = webhook.Name;
+                automation.PayloadTemplate = input.PayloadTemplate;
+                break;
+            case ActionTypes.Job:
+                throw new InputException("actionType", "No job exists yet: launch jobs are not available on this instance yet.");
+            default:
+                throw new InputException("actionType", "Action type must be webhook or job.");
+        }
+
+        if (await db.Automations.AnyAsync(a => a.ProjectId == access.ProjectId && a.Name == name && a.DeletedAt == null && a.Id != automation.Id, ct))
+        {
+            throw new ConflictException("name", $"An automation named '{name}' already exists in this project.");
+        }
+
+        automation.Name = name;
+        automation.Description = description;
+        automation.EventType = input.EventType;
+        automation.CollectionId = collectionId;
+        automation.AliasPattern = pattern;
+        automation.ActionType = input.ActionType;
+        automation.Enabled = input.Enabled;
+        automation.UpdatedAt = clock.GetUtcNow();
+        automation.UpdatedBy = actor.UserName;
+    }
+
+    private static async Task SaveAsync(AppDbContext db, string name, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            throw new ConflictException("name", $"An automation named '{name}' already exists in this project.");
+        }
+    }
+}
