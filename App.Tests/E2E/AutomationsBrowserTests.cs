@@ -1,0 +1,90 @@
+using Automations.Features.Artifacts;
+using Automations.Features.Automations;
+using Automations.Features.Webhooks;
+using Automations.Tests.TestInfrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Automations.Tests.E2E;
+
+[Collection(BrowserCollection.Name)]
+public class AutomationsBrowserTests(BrowserFixture browser) : IAsyncLifetime
+{
+    private TeamFixture _team = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        if (browser.SkipReason is not null)
+        {
+            return;
+        }
+
+        _team = await browser.App.CreateTeamAsync($"w{Guid.NewGuid():N}"[..12]);
+        using var scope = browser.App.Services.CreateScope();
+        var artifacts = scope.ServiceProvider.GetRequiredService<ArtifactService>();
+        await artifacts.CreateProjectAsync(_team.Admin, _team.Slug, "vision", null);
+        await artifacts.LogVersionAsync(_team.Admin, _team.Slug, "vision", "eval-set", new LogVersionRequest("first", Type: "dataset"));
+        await scope.ServiceProvider.GetRequiredService<WebhookService>()
+            .CreateAsync(_team.Admin, _team.Slug, new WebhookInput("Slack alerts", "http://localhost:9/slack", null, null));
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    [Fact]
+    public async Task Member_creates_a_slack_automation_with_the_wizard_then_disables_and_deletes_it()
+    {
+        var page = await browser.NewPageAsync();
+        await Pages.SignInAsync(page, _team.Member.UserName);
+        var automations = $"/teams/{_team.Slug}/projects/vision/automations";
+        await Pages.GotoLiveAsync(page, automations);
+
+        await page.ClickAsync("[data-testid=new-automation]");
+        await Pages.WaitForCircuitAsync(page);
+
+        // Step 1: new version in eval-set (preselected), Webhooks.
+        await Expect(page.Locator("[data-testid=wizard]")).ToContainTextAsync("A new version of an artifact is created in a collection");
+        await Expect(page.Locator(".mud-select:has-text('Artifact collection')").First).ToContainTextAsync("eval-set");
+        await page.ClickAsync("[data-testid=wizard-next]");
+
+        // Step 2: the Slack preset in the Monaco editor, rendered in the preview.
+        await page.Locator(".monaco-editor").First.WaitForAsync();
+        await page.ClickAsync("[data-testid='preset-Slack']");
+        await Expect(page.Locator("[data-testid=preview]")).ToContainTextAsync("\"divider\"");
+        await Expect(page.Locator("[data-testid=preview]")).ToContainTextAsync($"{_team.Slug}/vision/eval-set:v0");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "automations-wizard.png"), FullPage = true });
+        await page.ClickAsync("[data-testid=wizard-next]");
+
+        // Step 3: name → Create automation.
+        await page.FillAsync("input[data-testid=automation-name]", "Notify Slack");
+        await page.ClickAsync("[data-testid=wizard-save]");
+        await page.WaitForURLAsync(url => url.Contains("/automations?saved="));
+
+        var row = page.Locator("[data-testid=automations-table] tbody tr:has-text('Notify Slack')");
+        await Expect(row).ToContainTextAsync("LINK_ARTIFACT");
+        await Expect(row).ToContainTextAsync("New version in eval-set");
+        await Expect(row).ToContainTextAsync("Webhook");
+        await Expect(row).ToContainTextAsync("Slack alerts");
+        await Expect(row.Locator("[data-testid=enabled]")).ToHaveTextAsync("Enabled");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "automations-list.png"), FullPage = true });
+
+        using (var scope = browser.App.Services.CreateScope())
+        {
+            var stored = (await scope.ServiceProvider.GetRequiredService<AutomationService>().ListAsync(_team.Member, _team.Slug, "vision")).Single();
+            var detail = await scope.ServiceProvider.GetRequiredService<AutomationService>().GetAsync(_team.Member, _team.Slug, "vision", stored.Id);
+            Assert.Equal(PayloadPresets.Slack.Template, detail.PayloadTemplate);
+        }
+
+        // ⋮ → Disable.
+        await page.ClickAsync("button[aria-label='Actions for Notify Slack']");
+        await page.ClickAsync(".mud-popover-open .mud-menu-item:has-text('Disable')");
+        await Expect(row.Locator("[data-testid=enabled]")).ToHaveTextAsync("Disabled");
+
+        // ⋮ → Delete → confirm.
+        await page.ClickAsync("button[aria-label='Actions for Notify Slack']");
+        await page.ClickAsync(".mud-popover-open .mud-menu-item:has-text('Delete')");
+        await page.ClickAsync(".mud-dialog button:has-text('Delete')");
+        await Expect(page.Locator("[data-testid=automations-table]")).Not.ToContainTextAsync("Notify Slack");
+        await Expect(page.Locator("[data-testid=automations-table]")).ToContainTextAsync("No automations yet");
+    }
+}
