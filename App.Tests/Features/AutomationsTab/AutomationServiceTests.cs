@@ -1,0 +1,192 @@
+using Automations.Features.Artifacts;
+using Automations.Features.Automations;
+using Automations.Features.Secrets;
+using Automations.Features.Webhooks;
+using Automations.Infrastructure;
+using Automations.Tests.TestInfrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Automations.Tests.Features.AutomationsTab;
+
+public class AutomationServiceTests : IAsyncLifetime
+{
+    private TestServices _services = null!;
+    private TeamFixture _team = null!;
+    private int _webhookId;
+
+    public async ValueTask InitializeAsync()
+    {
+        _services = await TestServices.CreateAsync();
+        _services.Resolver.Map("hooks.example.com", "93.184.216.34");
+        _team = await _services.CreateTeamAsync();
+        var artifacts = _services.Get<ArtifactService>();
+        await artifacts.CreateProjectAsync(_team.Admin, _team.Slug, "vision", null);
+        await artifacts.CreateCollectionAsync(_team.Admin, _team.Slug, "vision", "eval-set", "dataset", null);
+        await artifacts.CreateCollectionAsync(_team.Admin, _team.Slug, "vision", "train-set", "dataset", null);
+        _webhookId = (await _services.Get<WebhookService>().CreateAsync(_team.Admin, _team.Slug, new WebhookInput("CI", "https://hooks.example.com/ci", null, null))).Id;
+    }
+
+    public async ValueTask DisposeAsync() => await _services.DisposeAsync();
+
+    private AutomationService Automations => _services.Get<AutomationService>();
+
+    private AutomationInput LinkInput(string name = "On new eval set", string collection = "eval-set") =>
+        new(name, "d", ArtifactEventTypes.LinkArtifact, collection, null, ActionTypes.Webhook, _webhookId, PayloadPresets.Default.Template);
+
+    private AutomationInput AliasInput(string pattern, string? collection = null, string name = "On alias") =>
+        new(name, null, ArtifactEventTypes.AddArtifactAlias, collection, pattern, ActionTypes.Webhook, _webhookId, PayloadPresets.Default.Template);
+
+    private async Task<List<string>> MatchingNamesAsync(long eventId)
+    {
+        await using var db = await _services.DbFactory.CreateDbContextAsync();
+        var e = await db.ArtifactEvents.SingleAsync(x => x.Id == eventId);
+        return (await AutomationMatcher.MatchAsync(db, e, default)).Select(a => a.Name).Order().ToList();
+    }
+
+    private async Task<long> LastEventIdAsync(string type)
+    {
+        await using var db = await _services.DbFactory.CreateDbContextAsync();
+        return await db.ArtifactEvents.Where(e => e.Type == type).MaxAsync(e => e.Id);
+    }
+
+    [Fact]
+    public async Task Member_creates_edits_disables_and_deletes_an_automation()
+    {
+        var created = await Automations.CreateAsync(_team.Member, _team.Slug, "vision", LinkInput());
+        Assert.Equal(("eval-set", "CI", true), (created.Summary.Collection, created.Summary.ActionName, created.Summary.Enabled));
+
+        await Automations.UpdateAsync(_team.Member, _team.Slug, "vision", created.Summary.Id, LinkInput("Renamed", "train-set"));
+        await Automations.SetEnabledAsync(_team.Member, _team.Slug, "vision", created.Summary.Id, false);
+        var listed = Assert.Single(await Automations.ListAsync(_team.Admin, _team.Slug, "vision"));
+        Assert.Equal(("Renamed", "train-set", false), (listed.Name, listed.Collection, listed.Enabled));
+
+        await Automations.DeleteAsync(_team.Member, _team.Slug, "vision", created.Summary.Id);
+        Assert.Empty(await Automations.ListAsync(_team.Admin, _team.Slug, "vision"));
+        await Assert.ThrowsAsync<NotFoundException>(() => Automations.GetAsync(_team.Member, _team.Slug, "vision", created.Summary.Id));
+        // The name is free again once deleted.
+        await Automations.CreateAsync(_team.Member, _team.Slug, "vision", LinkInput("Renamed"));
+    }
+
+    [Fact]
+    public async Task Outsider_gets_not_found()
+    {
+        var created = await Automations.CreateAsync(_team.Member, _team.Slug, "vision", LinkInput());
+
+        await Assert.ThrowsAsync<NotFoundException>(() => Automations.ListAsync(_team.Outsider, _team.Slug, "vision"));
+        await Assert.ThrowsAsync<NotFoundException>(() => Automations.CreateAsync(_team.Outsider, _team.Slug, "vision", LinkInput("x")));
+        await Assert.ThrowsAsync<NotFoundException>(() => Automations.DeleteAsync(_team.Outsider, _team.Slug, "vision", created.Summary.Id));
+        await Assert.ThrowsAsync<NotFoundException>(() => Automations.PreviewAsync(_team.Outsider, _team.Slug, "vision", ArtifactEventTypes.LinkArtifact, null, null, "{}"));
+    }
+
+    public static TheoryData<string, AutomationInput> BadInputs => new()
+    {
+        { "name", new("", null, ArtifactEventTypes.LinkArtifact, "eval-set", null, ActionTypes.Webhook, 1, "{}") },
+        { "eventType", new("x", null, "DELETE_ARTIFACT", "eval-set", null, ActionTypes.Webhook, 1, "{}") },
+        { "collection", new("x", null, ArtifactEventTypes.LinkArtifact, null, null, ActionTypes.Webhook, 1, "{}") },
+        { "collection", new("x", null, ArtifactEventTypes.LinkArtifact, "no-such", null, ActionTypes.Webhook, 1, "{}") },
+        { "aliasPattern", new("x", null, ArtifactEventTypes.AddArtifactAlias, null, "(unclosed", ActionTypes.Webhook, 1, "{}") },
+        { "aliasPattern", new("x", null, ArtifactEventTypes.AddArtifactAlias, null, "", ActionTypes.Webhook, 1, "{}") },
+        { "webhookId", new("x", null, ArtifactEventTypes.LinkArtifact, "eval-set", null, ActionTypes.Webhook, 999, "{}") },
+        { "payloadTemplate", new("x", null, ArtifactEventTypes.LinkArtifact, "eval-set", null, ActionTypes.Webhook, 1, "{\"a\": }") },
+        { "payloadTemplate", new("x", null, ArtifactEventTypes.LinkArtifact, "eval-set", null, ActionTypes.Webhook, 1, "{\"a\": \"${nope}\"}") },
+        { "actionType", new("x", null, ArtifactEventTypes.LinkArtifact, "eval-set", null, ActionTypes.Job, null, null) },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadInputs))]
+    public async Task Bad_input_names_the_field_and_writes_nothing(string field, AutomationInput input)
+    {
+        var ex = await Assert.ThrowsAsync<InputException>(() => Automations.CreateAsync(_team.Member, _team.Slug, "vision", input with { WebhookId = input.WebhookId == 1 ? _webhookId : input.WebhookId }));
+
+        Assert.Equal(field, ex.Field);
+        Assert.Empty(await Automations.ListAsync(_team.Member, _team.Slug, "vision"));
+    }
+
+    [Fact]
+    public async Task Webhook_of_another_team_cannot_be_used()
+    {
+        _services.Resolver.Map("other.example.com", "93.184.216.35");
+        var foreign = await _services.Get<WebhookService>().CreateAsync(_team.Outsider, $"{_team.Slug}-other", new WebhookInput("Theirs", "https://other.example.com/", null, null));
+
+        var ex = await Assert.ThrowsAsync<InputException>(() => Automations.CreateAsync(_team.Member, _team.Slug, "vision", LinkInput() with { WebhookId = foreign.Id }));
+
+        Assert.Equal("webhookId", ex.Field);
+    }
+
+    [Fact]
+    public async Task A_deleted_webhook_shows_its_automations_as_broken_with_its_name()
+    {
+        await Automations.CreateAsync(_team.Member, _team.Slug, "vision", LinkInput());
+
+        await _services.Get<WebhookService>().DeleteAsync(_team.Admin, _team.Slug, _webhookId);
+
+        var listed = Assert.Single(await Automations.ListAsync(_team.Member, _team.Slug, "vision"));
+        Assert.Contains("webhook 'CI' was deleted", listed.Problem);
+        Assert.Equal("CI", listed.ActionName);
+    }
+
+    [Fact]
+    public async Task A_deleted_secret_shows_the_automation_as_broken()
+    {
+        await _services.Get<SecretService>().CreateAsync(_team.Admin, _team.Slug, "TOKEN", "v");
+        await Automations.CreateAsync(_team.Member, _team.Slug, "vision", LinkInput() with { PayloadTemplate = "{\"t\": \"${TOKEN}\"}" });
+
+        await _services.Get<SecretService>().DeleteAsync(_team.Admin, _team.Slug, "TOKEN");
+
+        Assert.Contains("${TOKEN}", Assert.Single(await Automations.ListAsync(_team.Member, _team.Slug, "vision")).Problem);
+    }
+
+    [Fact]
+    public async Task Matching_uses_event_type_collection_and_the_whole_alias()
+    {
+        await Automations.CreateAsync(_team.Member, _team.Slug, "vision", LinkInput("link-eval"));
+        await Automations.CreateAsync(_team.Member, _team.Slug, "vision", LinkInput("link-train", "train-set"));
+        await Automations.CreateAsync(_team.Member, _team.Slug, "vision", AliasInput("production", name: "alias-prod"));
+        await Automations.CreateAsync(_team.Member, _team.Slug, "vision", AliasInput("test-set-.*", name: "alias-test"));
+        await Automations.CreateAsync(_team.Member, _team.Slug, "vision", AliasInput(".*", "train-set", name: "alias-any-train"));
+        var disabled = await Automations.CreateAsync(_team.Member, _team.Slug, "vision", LinkInput("link-eval-disabled"));
+        await Automations.SetEnabledAsync(_team.Member, _team.Slug, "vision", disabled.Summary.Id, false);
+        var deleted = await Automations.CreateAsync(_team.Member, _team.Slug, "vision", LinkInput("link-eval-deleted"));
+        await Automations.DeleteAsync(_team.Member, _team.Slug, "vision", deleted.Summary.Id);
+        var artifacts = _services.Get<ArtifactService>();
+
+        await artifacts.LogVersionAsync(_team.Member, _team.Slug, "vision", "eval-set", new LogVersionRequest());
+        Assert.Equal(["link-eval"], await MatchingNamesAsync(await LastEventIdAsync(ArtifactEventTypes.LinkArtifact)));
+
+        await artifacts.AddAliasAsync(_team.Member, _team.Slug, "vision", "eval-set", "v0", "production");
+        Assert.Equal(["alias-prod"], await MatchingNamesAsync(await LastEventIdAsync(ArtifactEventTypes.AddArtifactAlias)));
+
+        await artifacts.AddAliasAsync(_team.Member, _team.Slug, "vision", "eval-set", "v0", "production-old");
+        Assert.Empty(await MatchingNamesAsync(await LastEventIdAsync(ArtifactEventTypes.AddArtifactAlias)));
+
+        await artifacts.AddAliasAsync(_team.Member, _team.Slug, "vision", "eval-set", "v0", "test-set-quality-check");
+        Assert.Equal(["alias-test"], await MatchingNamesAsync(await LastEventIdAsync(ArtifactEventTypes.AddArtifactAlias)));
+
+        await artifacts.LogVersionAsync(_team.Member, _team.Slug, "vision", "train-set", new LogVersionRequest());
+        Assert.Equal(["alias-any-train"], await MatchingNamesAsync(await LastEventIdAsync(ArtifactEventTypes.AddArtifactAlias)));
+        Assert.Equal(["link-train"], await MatchingNamesAsync(await LastEventIdAsync(ArtifactEventTypes.LinkArtifact)));
+    }
+
+    [Fact]
+    public void A_catastrophic_pattern_times_out_as_no_match()
+    {
+        Assert.False(AutomationMatcher.AliasMatches("(a+)+$", new string('a', 40) + "!"));
+    }
+
+    [Fact]
+    public async Task Preview_uses_the_latest_matching_event_or_says_it_is_a_sample()
+    {
+        var sample = await Automations.PreviewAsync(_team.Member, _team.Slug, "vision", ArtifactEventTypes.LinkArtifact, "eval-set", null, PayloadPresets.Default.Template);
+        Assert.True(sample.FromSample);
+        Assert.Contains("sample", sample.Source);
+
+        await _services.Get<ArtifactService>().LogVersionAsync(_team.Member, _team.Slug, "vision", "eval-set", new LogVersionRequest());
+        await _services.Get<ArtifactService>().LogVersionAsync(_team.Member, _team.Slug, "vision", "train-set", new LogVersionRequest());
+        var real = await Automations.PreviewAsync(_team.Member, _team.Slug, "vision", ArtifactEventTypes.LinkArtifact, "eval-set", null, PayloadPresets.Default.Template);
+
+        Assert.False(real.FromSample);
+        Assert.Contains($"{_team.Slug}/vision/eval-set:v0", real.Json);
+        var invalid = await Automations.PreviewAsync(_team.Member, _team.Slug, "vision", ArtifactEventTypes.LinkArtifact, "eval-set", null, "{");
+        Assert.NotNull(invalid.Error);
+    }
+}
