@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using Automations.Bench;
 
-// dotnet run -c Release --project bench -- [versions] [--seconds N]
+// dotnet run -c Release --project bench -- [versions|matching] [--seconds N]
 var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(double.Parse).FirstOrDefault(5);
 var duration = TimeSpan.FromSeconds(seconds);
 var scenario = args.FirstOrDefault(a => !a.StartsWith("--") && !double.TryParse(a, out _)) ?? "versions";
@@ -11,8 +11,11 @@ switch (scenario)
     case "versions":
         await VersionsAsync(duration);
         break;
+    case "matching":
+        await MatchingBench.RunAsync(duration);
+        break;
     default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}'; try: versions");
+        Console.Error.WriteLine($"unknown scenario '{scenario}'; try: versions, matching");
         return 2;
 }
 
