@@ -4,6 +4,7 @@ using Automations.Data;
 using Automations.Features.ApiKeys;
 using Automations.Features.Artifacts;
 using Automations.Features.Automations;
+using Automations.Features.Dispatch;
 using Automations.Features.Secrets;
 using Automations.Features.Teams;
 using Automations.Features.Webhooks;
@@ -29,6 +30,7 @@ builder.Services.AddWebhooks();
 builder.Services.AddApiKeys();
 builder.Services.AddArtifacts();
 builder.Services.AddAutomations();
+builder.Services.AddDispatch(builder.Configuration);
 
 var app = builder.Build();
 
@@ -48,6 +50,7 @@ app.MapWebhooks();
 app.MapApiKeys();
 app.MapArtifacts();
 app.MapAutomations();
+app.MapDispatch();
 
 app.Run();
 

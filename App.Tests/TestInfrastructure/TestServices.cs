@@ -2,6 +2,7 @@ using Automations.Data;
 using Automations.Features.ApiKeys;
 using Automations.Features.Artifacts;
 using Automations.Features.Automations;
+using Automations.Features.Dispatch;
 using Automations.Features.Secrets;
 using Automations.Features.Teams;
 using Automations.Features.Webhooks;
@@ -33,6 +34,12 @@ public sealed class TestServices : IAsyncDisposable
 
     public FakeHostResolver Resolver { get; } = new();
 
+    /// <summary>What would have gone to Hangfire; tests run the jobs themselves.</summary>
+    public RecordingDispatchQueue Queue { get; } = new();
+
+    /// <summary>Every log line written, to check that no secret reaches a log.</summary>
+    public CapturingLoggerProvider Logs { get; } = new();
+
     public string DataDirectory => _directory.Path;
 
     private TestServices(Dictionary<string, string?> settings, Action<IServiceCollection>? configure)
@@ -41,14 +48,16 @@ public sealed class TestServices : IAsyncDisposable
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var environment = new TestEnvironment(_directory.Path);
         var services = new ServiceCollection();
-        services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+        services.AddLogging(l => l.SetMinimumLevel(LogLevel.Debug));
         services.AddSingleton<IConfiguration>(configuration);
         services.AddSingleton<TimeProvider>(Clock);
         services.AddAppDatabase(configuration, environment);
         services.AddAppDataProtection(configuration, environment);
         services.AddGuardedHttpClient(configuration);
         services.AddSingleton<IHostResolver>(Resolver);
-        services.AddTeams().AddSecrets().AddWebhooks().AddApiKeys().AddArtifacts().AddAutomations();
+        services.AddTeams().AddSecrets().AddWebhooks().AddApiKeys().AddArtifacts().AddAutomations().AddDispatch(configuration);
+        services.AddSingleton<IDispatchQueue>(Queue);
+        services.AddSingleton<ILoggerProvider>(Logs);
         // The same Identity schema version as the app, or the model would differ from the migrations.
         services.AddIdentityCore<ApplicationUser>(o => o.Stores.SchemaVersion = Microsoft.AspNetCore.Identity.IdentitySchemaVersions.Version3)
             .AddEntityFrameworkStores<AppDbContext>();

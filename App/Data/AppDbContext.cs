@@ -1,6 +1,7 @@
 using Automations.Features.ApiKeys;
 using Automations.Features.Artifacts;
 using Automations.Features.Automations;
+using Automations.Features.Dispatch;
 using Automations.Features.Secrets;
 using Automations.Features.Teams;
 using Automations.Features.Webhooks;
@@ -24,6 +25,8 @@ public class AppDbContext(DbContextOptions<AppDbContext> options) : IdentityDbCo
     public DbSet<ArtifactEvent> ArtifactEvents => Set<ArtifactEvent>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
     public DbSet<Automation> Automations => Set<Automation>();
+    public DbSet<AutomationRun> AutomationRuns => Set<AutomationRun>();
+    public DbSet<DeliveryAttempt> DeliveryAttempts => Set<DeliveryAttempt>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -8,11 +8,13 @@ public static class HangfireSetup
 {
     public static IServiceCollection AddAppHangfire(this IServiceCollection services, IConfiguration configuration)
     {
+        // Each host gets its own storage, registered before AddHangfire (which only adds JobStorage.Current
+        // when none is registered): two hosts in one process (tests, benchmarks) must not share a queue.
+        services.AddSingleton<JobStorage>(_ => new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
         services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
+            .UseRecommendedSerializerSettings());
         if (configuration.GetValue("Hangfire:Server:Enabled", true))
         {
             services.AddHangfireServer(options =>

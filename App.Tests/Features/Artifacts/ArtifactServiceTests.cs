@@ -236,11 +236,7 @@ public class ArtifactServiceTests : IAsyncLifetime
 
     private sealed class ThrowingListener : IArtifactEventListener
     {
-        public Task OnEventsAsync(Automations.Data.AppDbContext db, IReadOnlyList<ArtifactEvent> events, CancellationToken ct) =>
+        public Task<Action?> OnEventsAsync(Automations.Data.AppDbContext db, IReadOnlyList<ArtifactEvent> events, CancellationToken ct) =>
             throw new InvalidOperationException("listener failed");
-
-        public void AfterCommit(IReadOnlyList<ArtifactEvent> events)
-        {
-        }
     }
 }

@@ -282,16 +282,17 @@ public sealed class ArtifactService(
     {
         db.ArtifactEvents.AddRange(events);
         await db.SaveChangesAsync(ct);
+        var afterCommit = new List<Action>();
         foreach (var listener in listeners)
         {
-            await listener.OnEventsAsync(db, events, ct);
+            if (await listener.OnEventsAsync(db, events, ct) is { } action)
+            {
+                afterCommit.Add(action);
+            }
         }
 
         await tx.CommitAsync(ct);
-        foreach (var listener in listeners)
-        {
-            listener.AfterCommit(events);
-        }
+        afterCommit.ForEach(action => action());
     }
 
     private static async Task MoveAliasAsync(AppDbContext db, int collectionId, long versionId, string alias, DateTimeOffset now, CancellationToken ct)
@@ -411,9 +412,9 @@ public sealed class ArtifactService(
 /// <summary>Joins the transaction that stores artifact events (the dispatch feature creates automation runs here).</summary>
 public interface IArtifactEventListener
 {
-    /// <summary>Inside the transaction, after the events are saved (they have ids), before commit.</summary>
-    Task OnEventsAsync(AppDbContext db, IReadOnlyList<ArtifactEvent> events, CancellationToken ct);
-
-    /// <summary>After commit: hand work to background jobs.</summary>
-    void AfterCommit(IReadOnlyList<ArtifactEvent> events);
+    /// <summary>
+    /// Inside the transaction, after the events are saved (they have ids), before commit. Returns what to do
+    /// once the transaction has committed (hand work to background jobs), or null.
+    /// </summary>
+    Task<Action?> OnEventsAsync(AppDbContext db, IReadOnlyList<ArtifactEvent> events, CancellationToken ct);
 }

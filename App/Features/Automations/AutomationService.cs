@@ -19,7 +19,14 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
         var rows = await Query(db).Where(a => a.ProjectId == access.ProjectId).OrderBy(a => a.Name).ToListAsync(ct);
         var secretNames = await SecretNamesAsync(db, access.Team.TeamId, ct);
-        return rows.Select(a => Summarise(a, secretNames)).ToList();
+        var ids = rows.Select(a => a.Id).ToList();
+        var lastRunIds = await db.AutomationRuns.Where(r => ids.Contains(r.AutomationId))
+            .GroupBy(r => r.AutomationId).Select(g => g.Max(r => r.Id)).ToListAsync(ct);
+        var lastRuns = await db.AutomationRuns.Where(r => lastRunIds.Contains(r.Id))
+            .Select(r => new { r.AutomationId, r.Status, At = r.CompletedAt ?? r.UpdatedAt }).ToDictionaryAsync(r => r.AutomationId, ct);
+        return rows.Select(a => Summarise(a, secretNames) is var summary && lastRuns.TryGetValue(a.Id, out var last)
+            ? summary with { LastRunStatus = last.Status.ToString(), LastRunAt = last.At }
+            : summary).ToList();
     }
 
     public async Task<AutomationDetail> GetAsync(Actor actor, string team, string project, int id, CancellationToken ct = default)

@@ -27,6 +27,16 @@ public class Webhook
 
     public string UpdatedBy { get; set; } = "";
 
+    /// <summary>Disabled webhooks receive nothing; their pending runs wait until an admin re-enables them.</summary>
+    public bool Disabled { get; set; }
+
+    public string? DisabledReason { get; set; }
+
+    public DateTimeOffset? DisabledAt { get; set; }
+
+    /// <summary>Failed delivery attempts since the last success.</summary>
+    public int ConsecutiveFailures { get; set; }
+
     public Team Team { get; set; } = null!;
 
     public TeamSecret? Secret { get; set; }
@@ -41,6 +51,7 @@ internal sealed class WebhookConfiguration : IEntityTypeConfiguration<Webhook>
         builder.Property(w => w.Name).HasMaxLength(WebhookService.MaxNameLength);
         builder.Property(w => w.Url).HasMaxLength(WebhookService.MaxUrlLength);
         builder.Property(w => w.UpdatedBy).HasMaxLength(256);
+        builder.Property(w => w.DisabledReason).HasMaxLength(500);
         builder.HasIndex(w => new { w.TeamId, w.Name }).IsUnique();
         builder.HasOne(w => w.Team).WithMany().HasForeignKey(w => w.TeamId).OnDelete(DeleteBehavior.Cascade);
         // A secret in use cannot be deleted: the service says which webhooks use it, the database backs it up.

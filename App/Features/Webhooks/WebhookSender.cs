@@ -9,7 +9,11 @@ using Microsoft.Extensions.Options;
 namespace Automations.Features.Webhooks;
 
 /// <summary>What goes on the wire. Secret values stay in here and are redacted from anything stored or shown.</summary>
-public sealed record OutboundWebhook(string Url, byte[] Body, string? SigningSecret, string? AccessToken);
+public sealed record OutboundWebhook(string Url, byte[] Body, string? SigningSecret, string? AccessToken)
+{
+    /// <summary>Further headers, sent and shown as they are (the Standard Webhooks trio).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> ExtraHeaders { get; init; } = [];
+}
 
 public enum DeliveryErrorKind
 {
@@ -65,6 +69,12 @@ public sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptions
             request.Headers.TryAddWithoutValidation(WebhookSigner.SignatureHeader, signature);
             // The signature reveals nothing about the secret and lets a user compare with the receiver.
             shown.Add(new(WebhookSigner.SignatureHeader, signature));
+        }
+
+        foreach (var (name, value) in webhook.ExtraHeaders)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+            shown.Add(new(name, value));
         }
 
         var client = httpClientFactory.CreateClient(OutboundServiceCollectionExtensions.GuardedClient);

@@ -9,7 +9,14 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Automations.Features.Webhooks;
 
-public sealed record WebhookSummary(int Id, string Name, string Url, string? SecretName, string? AccessTokenName, DateTimeOffset UpdatedAt, string UpdatedBy);
+public sealed record WebhookSummary(int Id, string Name, string Url, string? SecretName, string? AccessTokenName, DateTimeOffset UpdatedAt, string UpdatedBy)
+{
+    public bool Disabled { get; init; }
+
+    public string? DisabledReason { get; init; }
+
+    public DateTimeOffset? DisabledAt { get; init; }
+}
 
 /// <summary>What an admin submits; secrets are chosen by name from the team's secrets.</summary>
 public sealed record WebhookInput(string Name, string Url, string? SecretName, string? AccessTokenName);
@@ -44,7 +51,12 @@ public sealed class WebhookService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await TeamService.GetAccessAsync(db, actor, teamSlug, ct);
         return await db.Webhooks.Where(w => w.TeamId == access.TeamId).OrderBy(w => w.Name)
-            .Select(w => new WebhookSummary(w.Id, w.Name, w.Url, w.Secret!.Name, w.AccessToken!.Name, w.UpdatedAt, w.UpdatedBy))
+            .Select(w => new WebhookSummary(w.Id, w.Name, w.Url, w.Secret!.Name, w.AccessToken!.Name, w.UpdatedAt, w.UpdatedBy)
+            {
+                Disabled = w.Disabled,
+                DisabledReason = w.DisabledReason,
+                DisabledAt = w.DisabledAt,
+            })
             .ToListAsync(ct);
     }
 
@@ -86,6 +98,28 @@ public sealed class WebhookService(
         {
             throw new NotFoundException($"Webhook {id} not found.");
         }
+    }
+
+    /// <summary>
+    /// Turns deliveries back on after the webhook was disabled (410 Gone, or too many failures in a row).
+    /// Runs that waited become due at once; the dispatch sweeper hands them to workers.
+    /// </summary>
+    public async Task EnableAsync(Actor actor, string teamSlug, int id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.RequireAdminAsync(db, actor, teamSlug, ct);
+        var webhook = await db.Webhooks.FirstOrDefaultAsync(w => w.TeamId == access.TeamId && w.Id == id, ct)
+            ?? throw new NotFoundException($"Webhook {id} not found.");
+        var now = clock.GetUtcNow();
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
+        (webhook.Disabled, webhook.DisabledReason, webhook.DisabledAt, webhook.ConsecutiveFailures) = (false, null, null, 0);
+        webhook.UpdatedAt = now;
+        webhook.UpdatedBy = actor.UserName;
+        await db.SaveChangesAsync(ct);
+        await db.AutomationRuns
+            .Where(r => r.WebhookId == id && (r.Status == Dispatch.RunStatus.Pending || r.Status == Dispatch.RunStatus.Retrying) && r.NextAttemptAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.NextAttemptAt, now), ct);
+        await tx.CommitAsync(ct);
     }
 
     /// <summary>

@@ -26,6 +26,11 @@ public static class WebhooksModule
             await service.DeleteAsync(http.User.Actor(), team, id, ct);
             return Results.NoContent();
         });
+        hooks.MapPost("/{id:int}/enable", async (string team, int id, HttpContext http, WebhookService service, CancellationToken ct) =>
+        {
+            await service.EnableAsync(http.User.Actor(), team, id, ct);
+            return Results.NoContent();
+        });
         // The body is the payload to send, exactly as given.
         hooks.MapPost("/{id:int}/test", async (string team, int id, HttpContext http, WebhookService service, CancellationToken ct) =>
         {

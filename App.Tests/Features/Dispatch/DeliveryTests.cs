@@ -1,0 +1,409 @@
+using System.Security.Cryptography;
+using System.Text;
+using Automations.Features.Artifacts;
+using Automations.Features.Automations;
+using Automations.Features.Dispatch;
+using Automations.Features.Secrets;
+using Automations.Features.Webhooks;
+using Automations.Infrastructure;
+using Automations.Tests.TestInfrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Automations.Tests.Features.Dispatch;
+
+/// <summary>Runs and attempts over a real SQLite file and a loopback receiver; the test plays Hangfire and the clock.</summary>
+public class DeliveryTests : IAsyncLifetime
+{
+    private const string SigningSecret = "sign-Ünïcode-\"secret\"";
+    private const string AccessToken = "tok_access_123456";
+    private const string PayloadSecret = "payload-secret-value-789";
+
+    private TestServices _services = null!;
+    private TeamFixture _team = null!;
+    private LoopbackReceiver _receiver = null!;
+    private int _webhookId;
+    private int _automationId;
+
+    public async ValueTask InitializeAsync()
+    {
+        _services = await TestServices.CreateAsync(new Dictionary<string, string?>
+        {
+            ["Outbound:AllowedHosts:0"] = "localhost",
+            ["Outbound:RequestTimeout"] = "00:00:03",
+            ["Dispatch:DisableAfterConsecutiveFailures"] = "9",
+        });
+        _services.Resolver.Map("localhost", "127.0.0.1");
+        _team = await _services.CreateTeamAsync();
+        _receiver = await LoopbackReceiver.StartAsync();
+        var secrets = _services.Get<SecretService>();
+        await secrets.CreateAsync(_team.Admin, _team.Slug, "SIGNING", SigningSecret);
+        await secrets.CreateAsync(_team.Admin, _team.Slug, "TOKEN", AccessToken);
+        await secrets.CreateAsync(_team.Admin, _team.Slug, "PAYLOAD_SECRET", PayloadSecret);
+        _webhookId = (await _services.Get<WebhookService>().CreateAsync(_team.Admin, _team.Slug, new WebhookInput("Receiver", _receiver.Url(), "SIGNING", "TOKEN"))).Id;
+        await Artifacts.CreateProjectAsync(_team.Admin, _team.Slug, "vision", null);
+        await Artifacts.CreateCollectionAsync(_team.Admin, _team.Slug, "vision", "eval-set", "dataset", null);
+        _automationId = (await _services.Get<AutomationService>().CreateAsync(_team.Member, _team.Slug, "vision", new AutomationInput(
+            "Notify", null, ArtifactEventTypes.LinkArtifact, "eval-set", null, ActionTypes.Webhook, _webhookId,
+            """{"event": "${event_type}", "version": "${artifact_version_string}", "auth": "${PAYLOAD_SECRET}", "acc": "${artifact_metadata.accuracy}"}"""))).Summary.Id;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _receiver.DisposeAsync();
+        await _services.DisposeAsync();
+    }
+
+    private ArtifactService Artifacts => _services.Get<ArtifactService>();
+
+    private async Task<long> LogVersionAsync()
+    {
+        var before = _services.Queue.Enqueued.Count;
+        await Artifacts.LogVersionAsync(_team.Member, _team.Slug, "vision", "eval-set",
+            new LogVersionRequest(Metadata: System.Text.Json.JsonDocument.Parse("{\"accuracy\": 0.91}").RootElement));
+        Assert.Equal(before + 1, _services.Queue.Enqueued.Count);
+        return _services.Queue.Enqueued.Last();
+    }
+
+    private async Task RunJobAsync(long runId)
+    {
+        using var scope = _services.Provider.CreateScope();
+        await scope.ServiceProvider.GetRequiredService<DeliveryJob>().RunAsync(runId, default);
+    }
+
+    private async Task<AutomationRun> RunAsync(long runId)
+    {
+        await using var db = await _services.DbFactory.CreateDbContextAsync();
+        return await db.AutomationRuns.Include(r => r.Attempts).SingleAsync(r => r.Id == runId);
+    }
+
+    private void Respond(params int[] statuses)
+    {
+        var queue = new Queue<int>(statuses);
+        _receiver.Respond = async context =>
+        {
+            context.Response.StatusCode = queue.Count > 1 ? queue.Dequeue() : queue.Peek();
+            await context.Response.WriteAsync($"answer {context.Response.StatusCode}");
+        };
+    }
+
+    [Fact]
+    public async Task A_matching_event_creates_one_run_with_a_snapshot_and_enqueues_it_after_commit()
+    {
+        var runId = await LogVersionAsync();
+
+        var run = await RunAsync(runId);
+        Assert.Equal((RunStatus.Pending, _automationId, "Receiver"), (run.Status, run.AutomationId, run.WebhookName));
+        Assert.Contains("${PAYLOAD_SECRET}", run.PayloadTemplate);
+        Assert.StartsWith("msg_", run.MessageId);
+        await Artifacts.AddAliasAsync(_team.Member, _team.Slug, "vision", "eval-set", "v0", "production");
+        await using var db = await _services.DbFactory.CreateDbContextAsync();
+        Assert.Equal(1, await db.AutomationRuns.CountAsync());
+    }
+
+    [Fact]
+    public async Task Delivery_sends_the_rendered_payload_with_both_signatures_and_records_the_attempt()
+    {
+        var runId = await LogVersionAsync();
+
+        await RunJobAsync(runId);
+
+        var received = Assert.Single(_receiver.Received);
+        var body = received.BodyText;
+        Assert.Contains($"\"version\":\"{_team.Slug}/vision/eval-set:v0\"", body);
+        Assert.Contains("\"acc\":0.91", body);
+        Assert.Contains(PayloadSecret, body);
+        Assert.Equal("application/json", received.Headers["Content-Type"]);
+        Assert.Equal($"Bearer {AccessToken}", received.Headers["Authorization"]);
+        Assert.StartsWith("Automations-Webhooks/", received.Headers["User-Agent"]);
+        var key = Encoding.UTF8.GetBytes(SigningSecret);
+        Assert.Equal(Convert.ToBase64String(HMACSHA256.HashData(key, received.Body)), received.Headers["X-Wandb-Signature"]);
+        var run = await RunAsync(runId);
+        Assert.Equal(run.MessageId, received.Headers["webhook-id"]);
+        var timestamp = received.Headers["webhook-timestamp"];
+        Assert.Equal(_services.Clock.GetUtcNow().ToUnixTimeSeconds().ToString(), timestamp);
+        var signed = Encoding.UTF8.GetBytes($"{run.MessageId}.{timestamp}.").Concat(received.Body).ToArray();
+        Assert.Equal("v1," + Convert.ToBase64String(HMACSHA256.HashData(key, signed)), received.Headers["webhook-signature"]);
+
+        Assert.Equal(RunStatus.Succeeded, run.Status);
+        var attempt = Assert.Single(run.Attempts);
+        Assert.Equal((1, 200, AttemptOutcome.Succeeded), (attempt.Number, attempt.ResponseStatus, attempt.Outcome));
+        Assert.Equal("{\"ok\":true}", attempt.ResponseBody);
+        Assert.Equal(_receiver.Url(), attempt.RequestUrl);
+    }
+
+    [Fact]
+    public async Task Secrets_never_appear_in_stored_attempts_or_logs()
+    {
+        var runId = await LogVersionAsync();
+        Respond(500);
+
+        await RunJobAsync(runId);
+
+        var attempt = Assert.Single((await RunAsync(runId)).Attempts);
+        var stored = string.Join("\n", attempt.RequestBody, attempt.RequestHeadersJson, attempt.ResponseHeadersJson, attempt.ResponseBody, attempt.Error);
+        foreach (var secret in new[] { SigningSecret, AccessToken, PayloadSecret })
+        {
+            Assert.DoesNotContain(secret, stored);
+            Assert.DoesNotContain(secret, string.Join("\n", _services.Logs.Lines));
+        }
+
+        Assert.Contains("\"auth\":\"[redacted]\"", attempt.RequestBody);
+        Assert.Contains("Bearer [redacted]", attempt.RequestHeadersJson);
+        Assert.NotEmpty(_services.Logs.Lines);
+    }
+
+    [Fact]
+    public async Task Two_server_errors_then_success_take_three_attempts_on_the_schedule()
+    {
+        var runId = await LogVersionAsync();
+        Respond(500, 503, 200);
+
+        await RunJobAsync(runId);
+        var (scheduledRun, delay) = Assert.Single(_services.Queue.Scheduled);
+        Assert.Equal(runId, scheduledRun);
+        Assert.InRange(delay, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(6));
+        Assert.Equal(RunStatus.Retrying, (await RunAsync(runId)).Status);
+
+        await RunJobAsync(runId);
+        Assert.Single(_receiver.Received);
+
+        _services.Clock.Advance(delay);
+        await RunJobAsync(runId);
+        var second = _services.Queue.Scheduled.Last().Delay;
+        Assert.InRange(second, TimeSpan.FromMinutes(4), TimeSpan.FromMinutes(6));
+
+        _services.Clock.Advance(second);
+        await RunJobAsync(runId);
+
+        var run = await RunAsync(runId);
+        Assert.Equal(RunStatus.Succeeded, run.Status);
+        Assert.Equal([AttemptOutcome.WillRetry, AttemptOutcome.WillRetry, AttemptOutcome.Succeeded], run.Attempts.OrderBy(a => a.Number).Select(a => a.Outcome));
+        Assert.Equal(3, _receiver.Received.Count);
+        Assert.Single(_receiver.Received.Select(r => r.Headers["webhook-id"]).Distinct());
+    }
+
+    [Theory]
+    [InlineData(404)]
+    [InlineData(400)]
+    [InlineData(302)]
+    public async Task Other_client_errors_and_redirects_fail_at_once(int status)
+    {
+        var runId = await LogVersionAsync();
+        Respond(status);
+
+        await RunJobAsync(runId);
+
+        var run = await RunAsync(runId);
+        Assert.Equal(RunStatus.Failed, run.Status);
+        Assert.Single(run.Attempts);
+        Assert.Empty(_services.Queue.Scheduled);
+    }
+
+    [Fact]
+    public async Task Gone_disables_the_webhook_and_its_other_runs_wait_until_it_is_re_enabled()
+    {
+        var first = await LogVersionAsync();
+        var second = await LogVersionAsync();
+        Respond(410);
+
+        await RunJobAsync(first);
+        await RunJobAsync(second);
+
+        Assert.Equal(RunStatus.Failed, (await RunAsync(first)).Status);
+        var waiting = await RunAsync(second);
+        Assert.Equal((RunStatus.Pending, (DateTimeOffset?)null), (waiting.Status, waiting.NextAttemptAt));
+        Assert.Empty(waiting.Attempts);
+        Assert.Single(_receiver.Received);
+        var hook = (await _services.Get<WebhookService>().ListAsync(_team.Admin, _team.Slug)).Single();
+        Assert.True(hook.Disabled);
+        Assert.Contains("410", hook.DisabledReason);
+
+        Respond(200);
+        await _services.Get<WebhookService>().EnableAsync(_team.Admin, _team.Slug, _webhookId);
+        Assert.Contains(second, await DueRunsAsync());
+        await RunJobAsync(second);
+        Assert.Equal(RunStatus.Succeeded, (await RunAsync(second)).Status);
+    }
+
+    [Fact]
+    public async Task Member_cannot_re_enable_a_webhook()
+    {
+        await Assert.ThrowsAsync<ForbiddenException>(() => _services.Get<WebhookService>().EnableAsync(_team.Member, _team.Slug, _webhookId));
+    }
+
+    [Fact]
+    public async Task Retry_after_is_honoured()
+    {
+        var runId = await LogVersionAsync();
+        _receiver.Respond = context =>
+        {
+            context.Response.StatusCode = 429;
+            context.Response.Headers.RetryAfter = "120";
+            return Task.CompletedTask;
+        };
+
+        await RunJobAsync(runId);
+
+        Assert.Equal(TimeSpan.FromSeconds(120), Assert.Single(_services.Queue.Scheduled).Delay);
+        Assert.Equal(_services.Clock.GetUtcNow() + TimeSpan.FromSeconds(120), (await RunAsync(runId)).NextAttemptAt);
+        _services.Clock.Advance(TimeSpan.FromSeconds(119));
+        await RunJobAsync(runId);
+        Assert.Single(_receiver.Received);
+    }
+
+    [Fact]
+    public async Task The_last_scheduled_retry_failing_marks_the_run_failed()
+    {
+        var runId = await LogVersionAsync();
+        Respond(500);
+        var schedule = new DispatchOptions().RetrySchedule;
+
+        for (var i = 0; i <= schedule.Length; i++)
+        {
+            await RunJobAsync(runId);
+            _services.Clock.Advance(TimeSpan.FromHours(13));
+        }
+
+        var run = await RunAsync(runId);
+        Assert.Equal(RunStatus.Failed, run.Status);
+        Assert.Equal(schedule.Length + 1, run.Attempts.Count);
+        Assert.Equal(schedule.Length, _services.Queue.Scheduled.Count);
+    }
+
+    [Fact]
+    public async Task A_webhook_failing_too_often_in_a_row_is_disabled()
+    {
+        Respond(404);
+        for (var i = 0; i < 9; i++)
+        {
+            await RunJobAsync(await LogVersionAsync());
+        }
+
+        var hook = (await _services.Get<WebhookService>().ListAsync(_team.Admin, _team.Slug)).Single();
+        Assert.True(hook.Disabled);
+        Assert.Contains("9 delivery attempts in a row failed", hook.DisabledReason);
+    }
+
+    [Fact]
+    public async Task Redeliver_makes_one_fresh_attempt_with_the_same_webhook_id()
+    {
+        var runId = await LogVersionAsync();
+        Respond(404, 200);
+        await RunJobAsync(runId);
+        Assert.Equal(RunStatus.Failed, (await RunAsync(runId)).Status);
+
+        var redelivered = await _services.Get<DispatchService>().RedeliverAsync(_team.Member, _team.Slug, "vision", runId);
+        Assert.Equal(RunStatus.Pending, redelivered.Status);
+        Assert.Equal(runId, _services.Queue.Enqueued.Last());
+        await RunJobAsync(runId);
+
+        var run = await RunAsync(runId);
+        Assert.Equal(RunStatus.Succeeded, run.Status);
+        Assert.True(run.Attempts.Single(a => a.Number == 2).Manual);
+        Assert.Equal(2, _receiver.Received.Select(r => r.Headers["webhook-id"]).Count(id => id == run.MessageId));
+        await Assert.ThrowsAsync<NotFoundException>(() => _services.Get<DispatchService>().RedeliverAsync(_team.Outsider, _team.Slug, "vision", runId));
+    }
+
+    [Fact]
+    public async Task A_failed_redelivery_is_not_retried_and_a_run_in_progress_cannot_be_redelivered()
+    {
+        var runId = await LogVersionAsync();
+        await Assert.ThrowsAsync<ConflictException>(() => _services.Get<DispatchService>().RedeliverAsync(_team.Member, _team.Slug, "vision", runId));
+        Respond(404, 500);
+        await RunJobAsync(runId);
+
+        await _services.Get<DispatchService>().RedeliverAsync(_team.Member, _team.Slug, "vision", runId);
+        await RunJobAsync(runId);
+
+        Assert.Equal(RunStatus.Failed, (await RunAsync(runId)).Status);
+        Assert.Empty(_services.Queue.Scheduled);
+    }
+
+    [Fact]
+    public async Task Deleting_the_automation_does_not_cancel_a_run_already_started()
+    {
+        var runId = await LogVersionAsync();
+        await _services.Get<AutomationService>().DeleteAsync(_team.Member, _team.Slug, "vision", _automationId);
+
+        await RunJobAsync(runId);
+
+        Assert.Equal(RunStatus.Succeeded, (await RunAsync(runId)).Status);
+        Assert.Single(_receiver.Received);
+        await LogVersionAsyncWithoutRun();
+    }
+
+    private async Task LogVersionAsyncWithoutRun()
+    {
+        var before = _services.Queue.Enqueued.Count;
+        await Artifacts.LogVersionAsync(_team.Member, _team.Slug, "vision", "eval-set", new LogVersionRequest());
+        Assert.Equal(before, _services.Queue.Enqueued.Count);
+    }
+
+    [Fact]
+    public async Task Concurrent_jobs_for_one_run_make_exactly_one_attempt()
+    {
+        var runId = await LogVersionAsync();
+        _receiver.Respond = async context =>
+        {
+            await Task.Delay(200);
+            context.Response.StatusCode = 200;
+        };
+
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => RunJobAsync(runId))));
+
+        Assert.Single(_receiver.Received);
+        Assert.Single((await RunAsync(runId)).Attempts);
+    }
+
+    [Fact]
+    public async Task Sweeper_re_enqueues_due_unleased_runs_and_takes_over_expired_leases()
+    {
+        var due = await LogVersionAsync();
+        var leased = await LogVersionAsync();
+        var future = await LogVersionAsync();
+        await using (var db = await _services.DbFactory.CreateDbContextAsync())
+        {
+            var now = _services.Clock.GetUtcNow();
+            await db.AutomationRuns.Where(r => r.Id == leased).ExecuteUpdateAsync(s => s.SetProperty(r => r.LeaseOwner, "dead-worker").SetProperty(r => r.LeaseExpiresAt, now + TimeSpan.FromMinutes(2)));
+            await db.AutomationRuns.Where(r => r.Id == future).ExecuteUpdateAsync(s => s.SetProperty(r => r.NextAttemptAt, now + TimeSpan.FromHours(1)));
+        }
+
+        Assert.Equal([due], await DueRunsAsync());
+
+        _services.Clock.Advance(TimeSpan.FromMinutes(3));
+        Assert.Equal([due, leased], (await DueRunsAsync()).Order());
+        await RunJobAsync(leased);
+        Assert.Equal(RunStatus.Succeeded, (await RunAsync(leased)).Status);
+    }
+
+    [Fact]
+    public async Task A_payload_referencing_a_deleted_secret_fails_with_a_clear_error()
+    {
+        var runId = await LogVersionAsync();
+        await using (var db = await _services.DbFactory.CreateDbContextAsync())
+        {
+            await db.TeamSecrets.Where(s => s.Name == "PAYLOAD_SECRET").ExecuteDeleteAsync();
+        }
+
+        await RunJobAsync(runId);
+
+        var run = await RunAsync(runId);
+        Assert.Equal(RunStatus.Failed, run.Status);
+        Assert.Contains("${PAYLOAD_SECRET}", run.LastError);
+        Assert.Empty(_receiver.Received);
+    }
+
+    private async Task<List<long>> DueRunsAsync()
+    {
+        while (_services.Queue.Enqueued.TryDequeue(out _))
+        {
+        }
+
+        using var scope = _services.Provider.CreateScope();
+        var sweeper = ActivatorUtilities.CreateInstance<DispatchSweeper>(scope.ServiceProvider);
+        await sweeper.SweepAsync(TimeSpan.Zero, default);
+        return _services.Queue.Enqueued.ToList();
+    }
+}

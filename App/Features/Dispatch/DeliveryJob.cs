@@ -1,0 +1,264 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Automations.Data;
+using Automations.Features.Automations;
+using Automations.Features.Secrets;
+using Automations.Features.Webhooks;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Automations.Features.Dispatch;
+
+/// <summary>
+/// Makes one delivery attempt of a run, from its stored event and snapshot: lease, render, sign, send,
+/// record, and schedule the next attempt or finish.
+/// </summary>
+public sealed class DeliveryJob(
+    IDbContextFactory<AppDbContext> dbFactory,
+    SecretService secrets,
+    WebhookSender sender,
+    IDispatchQueue queue,
+    IOptionsMonitor<DispatchOptions> options,
+    TimeProvider clock,
+    ILogger<DeliveryJob> logger)
+{
+    public const string Redacted = "[redacted]";
+
+    // Hangfire must not retry the job: retries are the run's business, recorded in the database.
+    [AutomaticRetry(Attempts = 0)]
+    public async Task RunAsync(long runId, CancellationToken ct)
+    {
+        var settings = options.CurrentValue;
+        var owner = Guid.NewGuid().ToString("N");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (!await TryLeaseAsync(db, runId, owner, settings.Lease, ct))
+        {
+            return;
+        }
+
+        var run = await db.AutomationRuns.Include(r => r.Event).SingleAsync(r => r.Id == runId, ct);
+        var webhook = run.WebhookId is null ? null
+            : await db.Webhooks.Include(w => w.Secret).Include(w => w.AccessToken).FirstOrDefaultAsync(w => w.Id == run.WebhookId, ct);
+
+        if (webhook is { Disabled: true })
+        {
+            // Waits instead of burning attempts; re-enabling the webhook makes it due again.
+            await FinishAsync(db, run, null, null, $"Waiting: webhook '{webhook.Name}' is disabled ({webhook.DisabledReason}).", park: true, ct);
+            return;
+        }
+
+        var startedAt = clock.GetUtcNow();
+        if (webhook is null)
+        {
+            await RecordAsync(db, run, null, Attempt(run, startedAt, "", "", null, $"The webhook '{run.WebhookName}' was deleted."), retryAfter: null, retryable: false, ct);
+            return;
+        }
+
+        var values = await secrets.GetValuesAsync(run.TeamId, ct);
+        var signingSecret = webhook.Secret is null ? null : values.GetValueOrDefault(webhook.Secret.Name);
+        var accessToken = webhook.AccessToken is null ? null : values.GetValueOrDefault(webhook.AccessToken.Name);
+        var redactions = values.Values.Where(v => v.Length >= 4).OrderByDescending(v => v.Length).ToList();
+
+        string body;
+        try
+        {
+            body = PayloadTemplate.Render(run.PayloadTemplate ?? "{}", await TemplateContext.ForEventAsync(db, run.EventId, values, ct));
+        }
+        catch (TemplateException ex)
+        {
+            await RecordAsync(db, run, webhook, Attempt(run, startedAt, webhook.Url, "", null, $"The payload could not be rendered: {ex.Message}"), retryAfter: null, retryable: false, ct);
+            return;
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(body);
+        var timestamp = clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var extra = new List<KeyValuePair<string, string>> { new("webhook-id", run.MessageId), new("webhook-timestamp", timestamp) };
+        if (signingSecret is not null)
+        {
+            extra.Add(new("webhook-signature", StandardSignature(signingSecret, run.MessageId, timestamp, bytes)));
+        }
+
+        var result = await sender.SendAsync(new OutboundWebhook(webhook.Url, bytes, signingSecret, accessToken) { ExtraHeaders = extra }, ct);
+        var attempt = Attempt(run, startedAt, webhook.Url, Redact(body, redactions), result, result.Error);
+        attempt.RequestHeadersJson = JsonSerializer.Serialize(result.RequestHeaders);
+        var retryAfter = RetryAfter(result, startedAt);
+        var retryable = result.ErrorKind is DeliveryErrorKind.ConnectionRefused or DeliveryErrorKind.Timeout or DeliveryErrorKind.Network or DeliveryErrorKind.Dns
+            || result.StatusCode is 408 or 429 or >= 500;
+        await RecordAsync(db, run, webhook, attempt, retryAfter, retryable, ct);
+    }
+
+    /// <summary>
+    /// <c>v1,base64(HMAC-SHA256(secret, "{id}.{timestamp}.{body}"))</c>. The Standard Webhooks key is the
+    /// secret's UTF-8 bytes: a receiver configures <c>whsec_</c> + base64 of the secret value.
+    /// </summary>
+    public static string StandardSignature(string secret, string messageId, string timestamp, byte[] body)
+    {
+        var prefix = Encoding.UTF8.GetBytes($"{messageId}.{timestamp}.");
+        var signed = new byte[prefix.Length + body.Length];
+        prefix.CopyTo(signed, 0);
+        body.CopyTo(signed, prefix.Length);
+        return "v1," + Convert.ToBase64String(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed));
+    }
+
+    /// <summary>Secret values, raw or as they appear escaped inside JSON, never reach the stored attempt.</summary>
+    internal static string Redact(string text, IReadOnlyList<string> secretValues)
+    {
+        foreach (var value in secretValues)
+        {
+            text = text.Replace(value, Redacted, StringComparison.Ordinal);
+            var escaped = JsonEncodedText.Encode(value, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).ToString();
+            if (escaped != value)
+            {
+                text = text.Replace(escaped, Redacted, StringComparison.Ordinal);
+            }
+        }
+
+        return text;
+    }
+
+    private async Task<bool> TryLeaseAsync(AppDbContext db, long runId, string owner, TimeSpan lease, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
+        var leased = await db.AutomationRuns
+            .Where(r => r.Id == runId && (r.Status == RunStatus.Pending || r.Status == RunStatus.Retrying)
+                        && r.NextAttemptAt != null && r.NextAttemptAt <= now
+                        && (r.LeaseExpiresAt == null || r.LeaseExpiresAt < now))
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.LeaseOwner, owner).SetProperty(r => r.LeaseExpiresAt, now + lease), ct);
+        await tx.CommitAsync(ct);
+        return leased == 1;
+    }
+
+    private static DeliveryAttempt Attempt(AutomationRun run, DateTimeOffset startedAt, string url, string body, DeliveryResult? result, string? error) => new()
+    {
+        RunId = run.Id,
+        Number = run.AttemptCount + 1,
+        Manual = run.ManualRedelivery,
+        StartedAt = startedAt,
+        DurationMs = (int)(result?.Duration.TotalMilliseconds ?? 0),
+        RequestUrl = url,
+        RequestBody = body,
+        ResponseStatus = result?.StatusCode,
+        ResponseHeadersJson = JsonSerializer.Serialize(result?.ResponseHeaders ?? []),
+        ResponseBody = result?.ResponseBody,
+        Error = error is { Length: > 2000 } ? error[..2000] : error,
+    };
+
+    private TimeSpan? RetryAfter(DeliveryResult result, DateTimeOffset now)
+    {
+        var header = result.ResponseHeaders.FirstOrDefault(h => h.Key.Equals("Retry-After", StringComparison.OrdinalIgnoreCase)).Value;
+        if (string.IsNullOrWhiteSpace(header))
+        {
+            return null;
+        }
+
+        TimeSpan? delay = int.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) ? TimeSpan.FromSeconds(seconds)
+            : DateTimeOffset.TryParse(header, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at - now
+            : null;
+        return delay is null ? null : TimeSpan.FromTicks(Math.Clamp(delay.Value.Ticks, 0, options.CurrentValue.MaxRetryAfter.Ticks));
+    }
+
+    /// <summary>Stores the attempt and moves the run on: succeeded, retry later, or failed; counts the webhook's failures.</summary>
+    private async Task RecordAsync(AppDbContext db, AutomationRun run, Webhook? webhook, DeliveryAttempt attempt, TimeSpan? retryAfter, bool retryable, CancellationToken ct)
+    {
+        var settings = options.CurrentValue;
+        var now = clock.GetUtcNow();
+        var succeeded = attempt.ResponseStatus is >= 200 and < 300;
+        var attemptsSoFar = run.AttemptCount + 1;
+        TimeSpan? delay = null;
+        if (!succeeded && retryable && !run.ManualRedelivery && attemptsSoFar <= settings.RetrySchedule.Length)
+        {
+            delay = retryAfter ?? Jittered(settings.RetrySchedule[attemptsSoFar - 1], settings.Jitter);
+        }
+
+        attempt.Outcome = succeeded ? AttemptOutcome.Succeeded : delay is not null ? AttemptOutcome.WillRetry : AttemptOutcome.Failed;
+        string? disable = null;
+        if (webhook is not null)
+        {
+            if (succeeded)
+            {
+                webhook.ConsecutiveFailures = 0;
+            }
+            else
+            {
+                webhook.ConsecutiveFailures++;
+                if (attempt.ResponseStatus == 410)
+                {
+                    disable = "The endpoint answered 410 Gone.";
+                }
+                else if (webhook.ConsecutiveFailures >= settings.DisableAfterConsecutiveFailures)
+                {
+                    disable = $"{webhook.ConsecutiveFailures} delivery attempts in a row failed.";
+                }
+            }
+
+            if (disable is not null && !webhook.Disabled)
+            {
+                webhook.Disabled = true;
+                webhook.DisabledReason = disable;
+                webhook.DisabledAt = now;
+            }
+        }
+
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
+        db.DeliveryAttempts.Add(attempt);
+        run.AttemptCount = attemptsSoFar;
+        run.ManualRedelivery = false;
+        run.LeaseOwner = null;
+        run.LeaseExpiresAt = null;
+        run.UpdatedAt = now;
+        run.LastError = succeeded ? null : attempt.Error ?? $"HTTP {attempt.ResponseStatus}";
+        if (succeeded)
+        {
+            (run.Status, run.NextAttemptAt, run.CompletedAt) = (RunStatus.Succeeded, null, now);
+        }
+        else if (delay is not null)
+        {
+            (run.Status, run.NextAttemptAt) = (RunStatus.Retrying, now + delay.Value);
+        }
+        else
+        {
+            (run.Status, run.NextAttemptAt, run.CompletedAt) = (RunStatus.Failed, null, now);
+        }
+
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        logger.LogInformation("Run {RunId} attempt {Attempt}: {Outcome} (status {Status})", run.Id, attempt.Number, attempt.Outcome, attempt.ResponseStatus);
+        if (disable is not null)
+        {
+            logger.LogWarning("Webhook {WebhookId} disabled: {Reason}", webhook!.Id, disable);
+        }
+
+        if (delay is not null)
+        {
+            queue.Schedule(run.Id, delay.Value);
+        }
+    }
+
+    private async Task FinishAsync(AppDbContext db, AutomationRun run, DateTimeOffset? nextAttemptAt, RunStatus? status, string? lastError, bool park, CancellationToken ct)
+    {
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
+        run.LeaseOwner = null;
+        run.LeaseExpiresAt = null;
+        run.LastError = lastError;
+        run.UpdatedAt = clock.GetUtcNow();
+        if (park)
+        {
+            run.NextAttemptAt = nextAttemptAt;
+        }
+        if (status is not null)
+        {
+            run.Status = status.Value;
+        }
+
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+    }
+
+    private static TimeSpan Jittered(TimeSpan delay, double jitter) =>
+        TimeSpan.FromMilliseconds(delay.TotalMilliseconds * (1 + (Random.Shared.NextDouble() * 2 - 1) * jitter));
+}

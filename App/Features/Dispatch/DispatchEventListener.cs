@@ -1,0 +1,51 @@
+using System.Security.Cryptography;
+using Automations.Data;
+using Automations.Features.Artifacts;
+using Automations.Features.Automations;
+
+namespace Automations.Features.Dispatch;
+
+/// <summary>In the transaction that stores events: one run per matching automation; after commit, one job per run.</summary>
+public sealed class DispatchEventListener(IDispatchQueue queue, TimeProvider clock) : IArtifactEventListener
+{
+    public async Task<Action?> OnEventsAsync(AppDbContext db, IReadOnlyList<ArtifactEvent> events, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var runs = new List<AutomationRun>();
+        foreach (var e in events)
+        {
+            foreach (var automation in await AutomationMatcher.MatchAsync(db, e, ct))
+            {
+                runs.Add(new AutomationRun
+                {
+                    MessageId = NewMessageId(),
+                    AutomationId = automation.Id,
+                    TeamId = e.TeamId,
+                    ProjectId = e.ProjectId,
+                    EventId = e.Id,
+                    Status = RunStatus.Pending,
+                    ActionType = automation.ActionType,
+                    WebhookId = automation.WebhookId,
+                    WebhookName = automation.WebhookName,
+                    PayloadTemplate = automation.PayloadTemplate,
+                    NextAttemptAt = now,
+                    CreatedAt = now,
+                    UpdatedAt = now,
+                });
+            }
+        }
+
+        if (runs.Count == 0)
+        {
+            return null;
+        }
+
+        db.AutomationRuns.AddRange(runs);
+        await db.SaveChangesAsync(ct);
+        return () => runs.ForEach(run => queue.Enqueue(run.Id));
+    }
+
+    /// <summary>Standard Webhooks message ids look like msg_&lt;random&gt;.</summary>
+    internal static string NewMessageId() =>
+        "msg_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('+', 'A').Replace('/', 'B');
+}

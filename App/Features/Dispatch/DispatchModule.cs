@@ -1,0 +1,35 @@
+using Automations.Features.Artifacts;
+using Automations.Infrastructure.Api;
+
+namespace Automations.Features.Dispatch;
+
+public static class DispatchModule
+{
+    public static IServiceCollection AddDispatch(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<DispatchOptions>(configuration.GetSection(DispatchOptions.Section));
+        services.AddScoped<DispatchService>();
+        services.AddScoped<DeliveryJob>();
+        services.AddSingleton<IDispatchQueue, HangfireDispatchQueue>();
+        services.AddScoped<IArtifactEventListener, DispatchEventListener>();
+        if (configuration.GetValue("Dispatch:SweeperEnabled", true) && configuration.GetValue("Hangfire:Server:Enabled", true))
+        {
+            services.AddHostedService<DispatchSweeper>();
+        }
+
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapDispatch(this IEndpointRouteBuilder endpoints)
+    {
+        var runs = endpoints.MapApiGroup("teams/{team}/projects/{project}/runs", "Runs");
+        runs.MapGet("/", (string team, string project, HttpContext http, DispatchService service, CancellationToken ct,
+                int? automationId = null, RunStatus? status = null, int page = 1, int pageSize = 50) =>
+            service.ListRunsAsync(http.User.Actor(), team, project, automationId, status, page, pageSize, ct));
+        runs.MapGet("/{id:long}", (string team, string project, long id, HttpContext http, DispatchService service, CancellationToken ct) =>
+            service.GetRunAsync(http.User.Actor(), team, project, id, ct));
+        runs.MapPost("/{id:long}/redeliver", (string team, string project, long id, HttpContext http, DispatchService service, CancellationToken ct) =>
+            service.RedeliverAsync(http.User.Actor(), team, project, id, ct));
+        return endpoints;
+    }
+}

@@ -1,0 +1,34 @@
+namespace Automations.Features.Dispatch;
+
+/// <summary>Configuration section "Dispatch".</summary>
+public sealed class DispatchOptions
+{
+    public const string Section = "Dispatch";
+
+    /// <summary>Delays before attempts 2, 3, ...: after the first attempt 5 s, then 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.</summary>
+    public TimeSpan[] RetrySchedule { get; set; } =
+    [
+        TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30), TimeSpan.FromHours(2),
+        TimeSpan.FromHours(5), TimeSpan.FromHours(10), TimeSpan.FromHours(10),
+    ];
+
+    /// <summary>Each delay is moved by up to ± this fraction, so retries of many runs do not arrive together.</summary>
+    public double Jitter { get; set; } = 0.2;
+
+    /// <summary>A Retry-After longer than this is capped (an endpoint cannot park a run for days).</summary>
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromHours(10);
+
+    /// <summary>A webhook that fails this many attempts in a row is disabled.</summary>
+    public int DisableAfterConsecutiveFailures { get; set; } = 20;
+
+    /// <summary>How long a worker owns an attempt; longer than the outbound request timeout.</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often due, unleased runs are handed to Hangfire again (it forgets its queue on restart).</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A due run is re-enqueued by the sweeper only after this grace, so the normal path does not get duplicates.</summary>
+    public TimeSpan SweepGrace { get; set; } = TimeSpan.FromSeconds(5);
+
+    public bool SweeperEnabled { get; set; } = true;
+}

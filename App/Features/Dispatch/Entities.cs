@@ -1,0 +1,141 @@
+using Automations.Features.Artifacts;
+using Automations.Features.Automations;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Automations.Features.Dispatch;
+
+public enum RunStatus
+{
+    Pending = 0,
+    Retrying = 1,
+    Succeeded = 2,
+    Failed = 3,
+}
+
+/// <summary>
+/// One automation carried out for one event. It snapshots its action when created, so editing or
+/// deleting the automation later does not change a run that already started.
+/// </summary>
+public class AutomationRun
+{
+    public long Id { get; set; }
+
+    /// <summary>The <c>webhook-id</c> header: the same on every attempt, so receivers can drop duplicates.</summary>
+    public string MessageId { get; set; } = "";
+
+    public int AutomationId { get; set; }
+
+    public int TeamId { get; set; }
+
+    public int ProjectId { get; set; }
+
+    public long EventId { get; set; }
+
+    public RunStatus Status { get; set; }
+
+    public string ActionType { get; set; } = ActionTypes.Webhook;
+
+    public int? WebhookId { get; set; }
+
+    public string? WebhookName { get; set; }
+
+    public string? PayloadTemplate { get; set; }
+
+    public int AttemptCount { get; set; }
+
+    /// <summary>When the next attempt is due; null while waiting (a disabled webhook) or when finished.</summary>
+    public DateTimeOffset? NextAttemptAt { get; set; }
+
+    /// <summary>The next attempt is a manual redelivery: one attempt, no automatic retries after it.</summary>
+    public bool ManualRedelivery { get; set; }
+
+    public string? LeaseOwner { get; set; }
+
+    public DateTimeOffset? LeaseExpiresAt { get; set; }
+
+    public string? LastError { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public DateTimeOffset? CompletedAt { get; set; }
+
+    public Automation Automation { get; set; } = null!;
+
+    public ArtifactEvent Event { get; set; } = null!;
+
+    public List<DeliveryAttempt> Attempts { get; set; } = [];
+}
+
+public enum AttemptOutcome
+{
+    Succeeded = 0,
+    WillRetry = 1,
+    Failed = 2,
+}
+
+/// <summary>One try at delivering a run, as it went over the wire, secret values redacted.</summary>
+public class DeliveryAttempt
+{
+    public long Id { get; set; }
+
+    public long RunId { get; set; }
+
+    public int Number { get; set; }
+
+    public bool Manual { get; set; }
+
+    public DateTimeOffset StartedAt { get; set; }
+
+    public int DurationMs { get; set; }
+
+    public string RequestUrl { get; set; } = "";
+
+    public string RequestHeadersJson { get; set; } = "[]";
+
+    public string RequestBody { get; set; } = "";
+
+    public int? ResponseStatus { get; set; }
+
+    public string ResponseHeadersJson { get; set; } = "[]";
+
+    public string? ResponseBody { get; set; }
+
+    public string? Error { get; set; }
+
+    public AttemptOutcome Outcome { get; set; }
+
+    public AutomationRun Run { get; set; } = null!;
+}
+
+internal sealed class DispatchConfigurations : IEntityTypeConfiguration<AutomationRun>, IEntityTypeConfiguration<DeliveryAttempt>
+{
+    public void Configure(EntityTypeBuilder<AutomationRun> builder)
+    {
+        builder.Property(r => r.MessageId).HasMaxLength(40);
+        builder.Property(r => r.Status).HasConversion<string>().HasMaxLength(16);
+        builder.Property(r => r.ActionType).HasMaxLength(16);
+        builder.Property(r => r.WebhookName).HasMaxLength(100);
+        builder.Property(r => r.LeaseOwner).HasMaxLength(100);
+        builder.Property(r => r.LastError).HasMaxLength(2000);
+        builder.HasIndex(r => r.MessageId).IsUnique();
+        // The sweeper's question: which unfinished runs are due?
+        builder.HasIndex(r => new { r.Status, r.NextAttemptAt });
+        builder.HasIndex(r => new { r.AutomationId, r.Id });
+        builder.HasIndex(r => new { r.ProjectId, r.Id });
+        builder.HasIndex(r => new { r.WebhookId, r.Status });
+        builder.HasOne(r => r.Automation).WithMany().HasForeignKey(r => r.AutomationId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne(r => r.Event).WithMany().HasForeignKey(r => r.EventId).OnDelete(DeleteBehavior.Cascade);
+    }
+
+    public void Configure(EntityTypeBuilder<DeliveryAttempt> builder)
+    {
+        builder.Property(a => a.RequestUrl).HasMaxLength(2048);
+        builder.Property(a => a.Error).HasMaxLength(2000);
+        builder.Property(a => a.Outcome).HasConversion<string>().HasMaxLength(16);
+        builder.HasIndex(a => new { a.RunId, a.Number });
+        builder.HasOne(a => a.Run).WithMany(r => r.Attempts).HasForeignKey(a => a.RunId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
