@@ -47,8 +47,10 @@ public class TeamSettingsBrowserTests(BrowserFixture browser) : IAsyncLifetime
         await page.ClickAsync("button:has-text('New webhook')");
         await page.FillAsync("input[data-testid=webhook-name]", "Build trigger");
         await page.FillAsync("input[data-testid=webhook-url]", _receiver.Url("/build"));
-        await page.Locator(".mud-dialog .mud-select:has-text('Secret (signs the payload)')").First.ClickAsync();
+        var secretSelect = page.Locator(".mud-dialog .mud-select:has-text('Secret (signs the payload)')").First;
+        await secretSelect.ClickAsync();
         await page.Locator(".mud-popover-open .mud-list-item:has-text('CI_SIGNING')").ClickAsync();
+        await Microsoft.Playwright.Assertions.Expect(secretSelect.Locator("input").First).ToHaveValueAsync("CI_SIGNING");
         await page.ClickAsync(".mud-dialog button:has-text('Save')");
         await page.Locator("[data-testid=webhooks-table] td:has-text('Build trigger')").WaitForAsync();
 
