@@ -10,7 +10,11 @@ public sealed class RecordingDispatchQueue : IDispatchQueue
 
     public ConcurrentQueue<(long RunId, TimeSpan Delay)> Scheduled { get; } = new();
 
+    public ConcurrentQueue<long> EnqueuedSlow { get; } = new();
+
     public void Enqueue(long runId) => Enqueued.Enqueue(runId);
+
+    public void EnqueueSlow(long runId) => EnqueuedSlow.Enqueue(runId);
 
     public void Schedule(long runId, TimeSpan delay) => Scheduled.Enqueue((runId, delay));
 }

@@ -17,9 +17,20 @@ public static class HangfireSetup
             .UseRecommendedSerializerSettings());
         if (configuration.GetValue("Hangfire:Server:Enabled", true))
         {
+            // Deliveries wait on the network, not the CPU: many workers for the default queue...
             services.AddHangfireServer(options =>
             {
-                options.WorkerCount = configuration.GetValue("Hangfire:Server:WorkerCount", Math.Max(8, Environment.ProcessorCount * 4));
+                options.ServerName = $"{Environment.MachineName}:default";
+                options.Queues = ["default"];
+                options.WorkerCount = configuration.GetValue("Hangfire:Server:WorkerCount", Math.Max(20, Environment.ProcessorCount * 10));
+                options.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+            });
+            // ...and a few for the slow lane, where deliveries to slow webhooks go.
+            services.AddHangfireServer(options =>
+            {
+                options.ServerName = $"{Environment.MachineName}:slow";
+                options.Queues = ["slow"];
+                options.WorkerCount = configuration.GetValue("Hangfire:Server:SlowWorkerCount", 4);
                 options.SchedulePollingInterval = TimeSpan.FromSeconds(1);
             });
         }

@@ -395,6 +395,53 @@ public class DeliveryTests : IAsyncLifetime
         Assert.Empty(_receiver.Received);
     }
 
+    [Fact]
+    public async Task Deliveries_to_a_webhook_with_a_slow_attempt_in_flight_move_to_the_slow_lane()
+    {
+        var slowRun = await LogVersionAsync();
+        var nextRun = await LogVersionAsync();
+        var release = new TaskCompletionSource();
+        _receiver.Respond = async context =>
+        {
+            await release.Task;
+            context.Response.StatusCode = 200;
+        };
+
+        var inFlight = Task.Run(() => RunJobAsync(slowRun));
+        await WaitUntilAsync(() => _receiver.Received.Count == 1);
+        _services.Clock.Advance(TimeSpan.FromSeconds(3));
+        await RunJobAsync(nextRun);
+
+        Assert.Equal([nextRun], _services.Queue.EnqueuedSlow);
+        Assert.Empty((await RunAsync(nextRun)).Attempts);
+        release.SetResult();
+        await inFlight;
+
+        using (var scope = _services.Provider.CreateScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<DeliveryJob>().RunSlowAsync(nextRun, default);
+        }
+
+        Assert.Equal(RunStatus.Succeeded, (await RunAsync(nextRun)).Status);
+        // It stays slow for a while: the next run goes to the slow lane at once.
+        var third = await LogVersionAsync();
+        await RunJobAsync(third);
+        Assert.Contains(third, _services.Queue.EnqueuedSlow);
+        _services.Clock.Advance(TimeSpan.FromMinutes(6));
+        await RunJobAsync(third);
+        Assert.Equal(RunStatus.Succeeded, (await RunAsync(third)).Status);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 200 && !condition(); i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.True(condition());
+    }
+
     private async Task<List<long>> DueRunsAsync()
     {
         while (_services.Queue.Enqueued.TryDequeue(out _))

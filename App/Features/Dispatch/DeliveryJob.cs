@@ -22,6 +22,7 @@ public sealed class DeliveryJob(
     SecretService secrets,
     WebhookSender sender,
     IDispatchQueue queue,
+    EndpointHealth health,
     IOptionsMonitor<DispatchOptions> options,
     TimeProvider clock,
     ILogger<DeliveryJob> logger)
@@ -30,11 +31,24 @@ public sealed class DeliveryJob(
 
     // Hangfire must not retry the job: retries are the run's business, recorded in the database.
     [AutomaticRetry(Attempts = 0)]
-    public async Task RunAsync(long runId, CancellationToken ct)
+    public Task RunAsync(long runId, CancellationToken ct) => AttemptAsync(runId, slowLane: false, ct);
+
+    /// <summary>The same attempt, on the slow queue's workers.</summary>
+    [AutomaticRetry(Attempts = 0)]
+    public Task RunSlowAsync(long runId, CancellationToken ct) => AttemptAsync(runId, slowLane: true, ct);
+
+    private async Task AttemptAsync(long runId, bool slowLane, CancellationToken ct)
     {
         var settings = options.CurrentValue;
         var owner = Guid.NewGuid().ToString("N");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (!slowLane && await db.AutomationRuns.Where(r => r.Id == runId).Select(r => r.WebhookId).FirstOrDefaultAsync(ct) is { } hookId && health.IsSlow(hookId))
+        {
+            // Leave the default workers to healthy endpoints.
+            queue.EnqueueSlow(runId);
+            return;
+        }
+
         if (!await TryLeaseAsync(db, runId, owner, settings.Lease, ct))
         {
             return;
@@ -82,7 +96,12 @@ public sealed class DeliveryJob(
             extra.Add(new("webhook-signature", StandardSignature(signingSecret, run.MessageId, timestamp, bytes)));
         }
 
-        var result = await sender.SendAsync(new OutboundWebhook(webhook.Url, bytes, signingSecret, accessToken) { ExtraHeaders = extra }, ct);
+        DeliveryResult result;
+        using (health.Begin(webhook.Id))
+        {
+            result = await sender.SendAsync(new OutboundWebhook(webhook.Url, bytes, signingSecret, accessToken) { ExtraHeaders = extra }, ct);
+        }
+
         var attempt = Attempt(run, startedAt, webhook.Url, Redact(body, redactions), result, result.Error);
         attempt.RequestHeadersJson = JsonSerializer.Serialize(result.RequestHeaders);
         var retryAfter = RetryAfter(result, startedAt);

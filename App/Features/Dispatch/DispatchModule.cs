@@ -11,6 +11,7 @@ public static class DispatchModule
         services.AddScoped<DispatchService>();
         services.AddScoped<DeliveryJob>();
         services.AddSingleton<IDispatchQueue, HangfireDispatchQueue>();
+        services.AddSingleton<EndpointHealth>();
         services.AddScoped<IArtifactEventListener, DispatchEventListener>();
         if (configuration.GetValue("Dispatch:SweeperEnabled", true) && configuration.GetValue("Hangfire:Server:Enabled", true))
         {

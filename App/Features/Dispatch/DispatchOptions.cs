@@ -31,4 +31,10 @@ public sealed class DispatchOptions
     public TimeSpan SweepGrace { get; set; } = TimeSpan.FromSeconds(5);
 
     public bool SweeperEnabled { get; set; } = true;
+
+    /// <summary>An attempt in flight longer than this marks its webhook slow: its deliveries move to the slow queue.</summary>
+    public TimeSpan SlowThreshold { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a webhook stays slow after its last slow attempt.</summary>
+    public TimeSpan SlowMemory { get; set; } = TimeSpan.FromMinutes(5);
 }
