@@ -19,6 +19,7 @@ public sealed class BenchHost : WebApplicationFactory<AppDbContext>
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "automations-bench", Guid.NewGuid().ToString("N"));
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _configureServices;
 
     public string BaseUrl { get; private set; } = "";
 
@@ -29,9 +30,10 @@ public sealed class BenchHost : WebApplicationFactory<AppDbContext>
     public const string Team = "bench";
     public const string Project = "bench-project";
 
-    public BenchHost(Dictionary<string, string?>? settings = null)
+    public BenchHost(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null)
     {
         _settings = new(settings ?? []) { ["Storage:DataDirectory"] = _directory };
+        _configureServices = configureServices;
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -43,6 +45,10 @@ public sealed class BenchHost : WebApplicationFactory<AppDbContext>
         }
 
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        if (_configureServices is not null)
+        {
+            builder.ConfigureServices(_configureServices);
+        }
     }
 
     public async Task StartAsync()

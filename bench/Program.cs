@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using Automations.Bench;
 
-// dotnet run -c Release --project bench -- [versions|matching] [--seconds N]
+// dotnet run -c Release --project bench -- [versions|matching|dispatch] [--seconds N]
 var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(double.Parse).FirstOrDefault(5);
 var duration = TimeSpan.FromSeconds(seconds);
 var scenario = args.FirstOrDefault(a => !a.StartsWith("--") && !double.TryParse(a, out _)) ?? "versions";
@@ -14,8 +14,11 @@ switch (scenario)
     case "matching":
         await MatchingBench.RunAsync(duration);
         break;
+    case "dispatch":
+        await DispatchBench.RunAsync(duration);
+        break;
     default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}'; try: versions, matching");
+        Console.Error.WriteLine($"unknown scenario '{scenario}'; try: versions, matching, dispatch");
         return 2;
 }
 
@@ -23,7 +26,7 @@ return 0;
 
 static async Task VersionsAsync(TimeSpan duration)
 {
-    await using var host = new BenchHost(new() { ["Hangfire:Server:Enabled"] = "false" });
+    await using var host = new BenchHost(new() { ["Hangfire:Server:Enabled"] = Environment.GetEnvironmentVariable("BENCH_HANGFIRE") ?? "false" });
     await host.StartAsync();
     var clients = Enumerable.Range(0, 8).Select(_ => host.NewClient()).ToArray();
     var project = $"/api/v1/teams/{BenchHost.Team}/projects/{BenchHost.Project}";

@@ -42,7 +42,8 @@ public sealed class DeliveryJob(
         var settings = options.CurrentValue;
         var owner = Guid.NewGuid().ToString("N");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (!slowLane && await db.AutomationRuns.Where(r => r.Id == runId).Select(r => r.WebhookId).FirstOrDefaultAsync(ct) is { } hookId && health.IsSlow(hookId))
+        if (!slowLane && await db.AutomationRuns.Where(r => r.Id == runId).Select(r => r.WebhookId).FirstOrDefaultAsync(ct) is { } hookId
+            && (health.IsSlow(hookId) || health.InFlight(hookId) >= settings.MaxInFlightPerWebhook))
         {
             // Leave the default workers to healthy endpoints.
             queue.EnqueueSlow(runId);

@@ -35,6 +35,12 @@ public sealed class DispatchOptions
     /// <summary>An attempt in flight longer than this marks its webhook slow: its deliveries move to the slow queue.</summary>
     public TimeSpan SlowThreshold { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// At most this many attempts per webhook run on the default workers at once; more go to the slow lane.
+    /// Bounds how many workers one endpoint can hold before it is known to be slow.
+    /// </summary>
+    public int MaxInFlightPerWebhook { get; set; } = 5;
+
     /// <summary>How long a webhook stays slow after its last slow attempt.</summary>
     public TimeSpan SlowMemory { get; set; } = TimeSpan.FromMinutes(5);
 }

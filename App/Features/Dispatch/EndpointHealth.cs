@@ -21,6 +21,9 @@ public sealed class EndpointHealth(IOptionsMonitor<DispatchOptions> options, Tim
         return new Attempt(this, state, token);
     }
 
+    /// <summary>Attempts to this webhook in flight in this process now.</summary>
+    public int InFlight(int webhookId) => _states.TryGetValue(webhookId, out var state) ? state.InFlight.Count : 0;
+
     public bool IsSlow(int webhookId)
     {
         if (!_states.TryGetValue(webhookId, out var state))
