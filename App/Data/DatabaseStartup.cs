@@ -14,9 +14,12 @@ public static class DatabaseStartup
             connectionString = $"Data Source={Path.Combine(dataDirectory, "automations.db")}";
         }
 
-        services.AddDbContextFactory<AppDbContext>(options => options
+        // Pooled: a context per operation is the rule here, so reusing their internals saves allocations on every request and delivery.
+        services.AddPooledDbContextFactory<AppDbContext>(options => options
             .UseSqlite(connectionString, sqlite => sqlite.CommandTimeout(30))
             .AddInterceptors(SqliteConnectionSetup.Instance));
+        // Identity's stores take the context itself, per request.
+        services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext());
         return services;
     }
 

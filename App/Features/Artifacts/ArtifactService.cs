@@ -206,21 +206,23 @@ public sealed class ArtifactService(
             CreatedAt = now,
         };
         db.ArtifactVersions.Add(version);
-        await db.SaveChangesAsync(ct);
 
-        var events = new List<ArtifactEvent> { NewEvent(access, target.Id, version.Id, ArtifactEventTypes.LinkArtifact, null, actor, now) };
-        foreach (var alias in new[] { ArtifactRules.LatestAlias }.Concat(aliases.Where(a => a != ArtifactRules.LatestAlias)))
+        // Everything below is saved in one round of inserts: the version, its aliases, the events and
+        // whatever the listeners add, referencing the new version through navigation properties.
+        var added = new[] { ArtifactRules.LatestAlias }.Concat(aliases.Where(a => a != ArtifactRules.LatestAlias)).ToList();
+        await db.ArtifactAliases.Where(a => a.CollectionId == target.Id && added.Contains(a.Name)).ExecuteDeleteAsync(ct);
+        var events = new List<ArtifactEvent> { NewEvent(access, target.Id, version, ArtifactEventTypes.LinkArtifact, null, actor, now) };
+        foreach (var alias in added)
         {
-            await MoveAliasAsync(db, target.Id, version.Id, alias, now, ct);
-            events.Add(NewEvent(access, target.Id, version.Id, ArtifactEventTypes.AddArtifactAlias, alias, actor, now));
+            db.ArtifactAliases.Add(new ArtifactAlias { CollectionId = target.Id, Version = version, Name = alias, CreatedAt = now });
+            events.Add(NewEvent(access, target.Id, version, ArtifactEventTypes.AddArtifactAlias, alias, actor, now));
         }
 
-        if (idempotencyKey is not null)
+        await CommitWithEventsAsync(db, tx, events, ct, afterSave: idempotencyKey is null ? null : async () =>
         {
             db.IdempotencyRecords.Add(new IdempotencyRecord { UserId = actor.UserId, Key = idempotencyKey, RequestHash = requestHash, VersionId = version.Id, CreatedAt = now });
-        }
-
-        await CommitWithEventsAsync(db, tx, events, ct);
+            await db.SaveChangesAsync(ct);
+        });
         return new LoggedVersion(await DetailAsync(db, access, version.Id, ct), Created: true);
     }
 
@@ -239,7 +241,8 @@ public sealed class ArtifactService(
         {
             var now = clock.GetUtcNow();
             await MoveAliasAsync(db, collectionId, versionId, alias, now, ct);
-            await CommitWithEventsAsync(db, tx, [NewEvent(access, collectionId, versionId, ArtifactEventTypes.AddArtifactAlias, alias, actor, now)], ct);
+            var version = await db.ArtifactVersions.SingleAsync(v => v.Id == versionId, ct);
+            await CommitWithEventsAsync(db, tx, [NewEvent(access, collectionId, version, ArtifactEventTypes.AddArtifactAlias, alias, actor, now)], ct);
         }
 
         return await DetailAsync(db, access, versionId, ct);
@@ -278,10 +281,11 @@ public sealed class ArtifactService(
 
     // ---- helpers ----
 
-    private async Task CommitWithEventsAsync(AppDbContext db, Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction tx, List<ArtifactEvent> events, CancellationToken ct)
+    /// <summary>Adds the events, lets the listeners add their rows, saves once and commits; then runs the listeners' after-commit work.</summary>
+    private async Task CommitWithEventsAsync(AppDbContext db, Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction tx, List<ArtifactEvent> events,
+        CancellationToken ct, Func<Task>? afterSave = null)
     {
         db.ArtifactEvents.AddRange(events);
-        await db.SaveChangesAsync(ct);
         var afterCommit = new List<Action>();
         foreach (var listener in listeners)
         {
@@ -289,6 +293,12 @@ public sealed class ArtifactService(
             {
                 afterCommit.Add(action);
             }
+        }
+
+        await db.SaveChangesAsync(ct);
+        if (afterSave is not null)
+        {
+            await afterSave();
         }
 
         await tx.CommitAsync(ct);
@@ -302,12 +312,12 @@ public sealed class ArtifactService(
         await db.SaveChangesAsync(ct);
     }
 
-    private static ArtifactEvent NewEvent(ProjectAccess access, int collectionId, long versionId, string type, string? alias, Actor actor, DateTimeOffset now) => new()
+    private static ArtifactEvent NewEvent(ProjectAccess access, int collectionId, ArtifactVersion version, string type, string? alias, Actor actor, DateTimeOffset now) => new()
     {
         TeamId = access.Team.TeamId,
         ProjectId = access.ProjectId,
         CollectionId = collectionId,
-        VersionId = versionId,
+        Version = version,
         Type = type,
         Alias = alias,
         AuthorUserId = actor.UserId,
@@ -413,8 +423,9 @@ public sealed class ArtifactService(
 public interface IArtifactEventListener
 {
     /// <summary>
-    /// Inside the transaction, after the events are saved (they have ids), before commit. Returns what to do
-    /// once the transaction has committed (hand work to background jobs), or null.
+    /// Inside the transaction, before the events are saved: add rows that reference them through navigation
+    /// properties (they are saved together, in one round). Returns what to do once the transaction has
+    /// committed (hand work to background jobs), or null.
     /// </summary>
     Task<Action?> OnEventsAsync(AppDbContext db, IReadOnlyList<ArtifactEvent> events, CancellationToken ct);
 }

@@ -17,8 +17,10 @@ public static class AutomationMatcher
     /// </summary>
     public static async Task<List<Automation>> MatchAsync(AppDbContext db, ArtifactEvent e, CancellationToken ct)
     {
-        var candidates = await db.Automations
-            .Where(a => a.ProjectId == e.ProjectId && a.EventType == e.Type && a.DeletedAt == null && a.Enabled)
+        // Not tracked: the rows are only read, and the caller's SaveChanges must not scan them.
+        var candidates = await db.Automations.AsNoTracking()
+            .Where(a => a.ProjectId == e.ProjectId && a.EventType == e.Type && a.DeletedAt == null && a.Enabled
+                        && (a.CollectionId == null || a.CollectionId == e.CollectionId))
             .ToListAsync(ct);
         return candidates.Where(a => Matches(a.EventType, a.CollectionId, a.AliasPattern, e.Type, e.CollectionId, e.Alias)).ToList();
     }

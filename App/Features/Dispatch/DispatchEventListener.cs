@@ -22,7 +22,7 @@ public sealed class DispatchEventListener(IDispatchQueue queue, TimeProvider clo
                     AutomationId = automation.Id,
                     TeamId = e.TeamId,
                     ProjectId = e.ProjectId,
-                    EventId = e.Id,
+                    Event = e,
                     Status = RunStatus.Pending,
                     ActionType = automation.ActionType,
                     WebhookId = automation.WebhookId,
@@ -40,8 +40,8 @@ public sealed class DispatchEventListener(IDispatchQueue queue, TimeProvider clo
             return null;
         }
 
+        // Saved with the events by the caller; the ids exist once the transaction has committed.
         db.AutomationRuns.AddRange(runs);
-        await db.SaveChangesAsync(ct);
         return () => runs.ForEach(run => queue.Enqueue(run.Id));
     }
 
