@@ -62,7 +62,7 @@ public sealed class DeliveryJob(
         if (webhook is { Disabled: true })
         {
             // Waits instead of burning attempts; re-enabling the webhook makes it due again.
-            await FinishAsync(db, run, null, null, $"Waiting: webhook '{webhook.Name}' is disabled ({webhook.DisabledReason}).", park: true, ct);
+            await ParkAsync(db, run, $"Waiting: webhook '{webhook.Name}' is disabled ({webhook.DisabledReason}).", ct);
             return;
         }
 
@@ -259,22 +259,13 @@ public sealed class DeliveryJob(
         }
     }
 
-    private async Task FinishAsync(AppDbContext db, AutomationRun run, DateTimeOffset? nextAttemptAt, RunStatus? status, string? lastError, bool park, CancellationToken ct)
+    /// <summary>Releases the lease and leaves the run unfinished and not due: it waits until something makes it due again.</summary>
+    private async Task ParkAsync(AppDbContext db, AutomationRun run, string reason, CancellationToken ct)
     {
         await using var tx = await db.BeginWriteTransactionAsync(ct);
-        run.LeaseOwner = null;
-        run.LeaseExpiresAt = null;
-        run.LastError = lastError;
+        (run.LeaseOwner, run.LeaseExpiresAt, run.NextAttemptAt) = (null, null, null);
+        run.LastError = reason;
         run.UpdatedAt = clock.GetUtcNow();
-        if (park)
-        {
-            run.NextAttemptAt = nextAttemptAt;
-        }
-        if (status is not null)
-        {
-            run.Status = status.Value;
-        }
-
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
     }
