@@ -104,9 +104,7 @@ public static partial class PayloadTemplate
         }
         catch (JsonException ex)
         {
-            var message = ex.Message;
-            var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-            throw new TemplateException($"Invalid JSON at line {(ex.LineNumber ?? 0) + 1}, column {(ex.BytePositionInLine ?? 0) + 1}: {(cut > 0 ? message[..cut] : message)}");
+            throw new TemplateException(Infrastructure.JsonErrors.Describe(ex));
         }
     }
 

@@ -162,9 +162,7 @@ public sealed class WebhookService(
         }
         catch (JsonException ex)
         {
-            var line = (ex.LineNumber ?? 0) + 1;
-            var column = (ex.BytePositionInLine ?? 0) + 1;
-            throw new InputException("payload", $"Invalid JSON at line {line}, column {column}: {FirstSentence(ex.Message)}");
+            throw new InputException("payload", JsonErrors.Describe(ex));
         }
 
         return body;
@@ -218,11 +216,5 @@ public sealed class WebhookService(
 
         var id = await db.TeamSecrets.Where(s => s.TeamId == teamId && s.Name == name.Trim()).Select(s => (int?)s.Id).FirstOrDefaultAsync(ct);
         return id ?? throw new InputException(field, $"The team has no secret named '{name.Trim()}'.");
-    }
-
-    private static string FirstSentence(string message)
-    {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
     }
 }
