@@ -162,6 +162,14 @@ public class PayloadTemplateTests
     }
 
     [Fact]
+    public void A_template_with_only_builtin_and_metadata_variables_needs_no_secrets()
+    {
+        Assert.False(PayloadTemplate.MayReferenceSecrets(PayloadPresets.Slack.Template));
+        Assert.False(PayloadTemplate.MayReferenceSecrets("""{"a": "${artifact_metadata.x} ${alias}"}"""));
+        Assert.True(PayloadTemplate.MayReferenceSecrets("""{"a": "Bearer ${API_TOKEN}"}"""));
+    }
+
+    [Fact]
     public void Referenced_secrets_are_the_non_builtin_names()
     {
         Assert.Equal(["API_TOKEN"], PayloadTemplate.ReferencedSecrets("""{"a": "${API_TOKEN} ${alias} ${artifact_metadata.x}"}"""));

@@ -83,6 +83,13 @@ public static partial class PayloadTemplate
             .Where(n => !BuiltIns.Contains(n) && !n.StartsWith(MetadataPrefix, StringComparison.Ordinal))
             .ToHashSet(StringComparer.Ordinal);
 
+    /// <summary>
+    /// A cheap scan without parsing: false when no <c>${…}</c> in the text can be a secret, so a delivery
+    /// need not decrypt the team's secrets.
+    /// </summary>
+    public static bool MayReferenceSecrets(string template) =>
+        VariablePattern().Matches(template).Any(m => !BuiltIns.Contains(m.Groups[1].Value) && !m.Groups[1].Value.StartsWith(MetadataPrefix, StringComparison.Ordinal));
+
     /// <summary>Renders to compact JSON. Throws <see cref="TemplateException"/> for invalid JSON or a variable with no value.</summary>
     public static string Render(string template, TemplateValues values)
     {

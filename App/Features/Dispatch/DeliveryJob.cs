@@ -55,7 +55,7 @@ public sealed class DeliveryJob(
             return;
         }
 
-        var run = await db.AutomationRuns.Include(r => r.Event).SingleAsync(r => r.Id == runId, ct);
+        var run = await db.AutomationRuns.SingleAsync(r => r.Id == runId, ct);
         var webhook = run.WebhookId is null ? null
             : await db.Webhooks.Include(w => w.Secret).Include(w => w.AccessToken).FirstOrDefaultAsync(w => w.Id == run.WebhookId, ct);
 
@@ -73,10 +73,14 @@ public sealed class DeliveryJob(
             return;
         }
 
-        var values = await secrets.GetValuesAsync(run.TeamId, ct);
-        var signingSecret = webhook.Secret is null ? null : values.GetValueOrDefault(webhook.Secret.Name);
-        var accessToken = webhook.AccessToken is null ? null : values.GetValueOrDefault(webhook.AccessToken.Name);
-        var redactions = values.Values.Where(v => v.Length >= 4).OrderByDescending(v => v.Length).ToList();
+        // The webhook's own secrets came with it; the team's others are read only when the payload may use them.
+        var signingSecret = webhook.Secret is null ? null : secrets.Unprotect(webhook.Secret.ProtectedValue);
+        var accessToken = webhook.AccessToken is null ? null : secrets.Unprotect(webhook.AccessToken.ProtectedValue);
+        var values = PayloadTemplate.MayReferenceSecrets(run.PayloadTemplate ?? "")
+            ? await secrets.GetValuesAsync(run.TeamId, ct)
+            : new Dictionary<string, string>();
+        var redactions = values.Values.Append(signingSecret).Append(accessToken).OfType<string>()
+            .Where(v => v.Length >= 4).Distinct().OrderByDescending(v => v.Length).ToList();
 
         string body;
         try
