@@ -89,6 +89,38 @@ public class AdminActionsHttpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Every_team_route_is_401_without_a_key()
+    {
+        using var anonymous = _app.CreateClient();
+        var reads = new[] { "", "/secrets", "/webhooks", $"/webhooks/{_webhookId}", "/members" }
+            .Select(p => (HttpMethod.Get, $"/api/v1/teams/{_team.Slug}{p}", (object?)null));
+
+        foreach (var (method, path, body) in reads.Concat(AdminActions()).Append((HttpMethod.Post, $"/api/v1/teams/{_team.Slug}/webhooks/{_webhookId}/enable", null)))
+        {
+            using var response = await anonymous.SendAsync(Request(method, path, body));
+            Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path}: {(int)response.StatusCode}");
+        }
+
+        Assert.Empty(_receiver.Received);
+    }
+
+    [Theory]
+    [InlineData("secrets", """{"name": "1bad-name", "value": "x"}""", "name")]
+    [InlineData("secrets", """{"name": "OK_NAME", "value": ""}""", "value")]
+    [InlineData("webhooks", """{"name": "", "url": "https://example.com/x"}""", "name")]
+    [InlineData("webhooks", """{"name": "X", "url": "http://localhost:1/x", "secretName": "NOPE"}""", "secret")]
+    [InlineData("members", """{"user": "nobody@example.com", "role": "Member"}""", "user")]
+    public async Task Bad_input_on_team_routes_is_a_400_naming_the_field(string route, string body, string field)
+    {
+        using var client = await _app.ApiClientAsync(_team.Admin);
+
+        var response = await client.PostAsync($"/api/v1/teams/{_team.Slug}/{route}", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True(JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty(field, out _), field);
+    }
+
+    [Fact]
     public async Task Missing_or_revoked_key_gets_401()
     {
         using var anonymous = _app.CreateClient();

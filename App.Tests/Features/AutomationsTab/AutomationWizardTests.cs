@@ -192,6 +192,33 @@ public class AutomationWizardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Edit_opens_the_same_wizard_prefilled_and_saves_the_changes()
+    {
+        await LogVersionAsync();
+        var webhookId = (await _services.Get<WebhookService>().ListAsync(_team.Admin, _team.Slug)).Single().Id;
+        var existing = await _services.Get<AutomationService>().CreateAsync(_team.Member, _team.Slug, "vision",
+            new AutomationInput("Old name", "d", ArtifactEventTypes.AddArtifactAlias, null, "prod.*", ActionTypes.Webhook, webhookId, PayloadPresets.Teams.Template));
+
+        var wizard = _ctx.Render<AutomationWizard>(p => p.Add(x => x.Team, _team.Slug).Add(x => x.Project, "vision").Add(x => x.Id, existing.Summary.Id));
+        wizard.WaitForAssertion(() => Assert.Equal("prod.*", wizard.Find("input[data-testid=alias-pattern]").GetAttribute("value")));
+        await wizard.Find("input[data-testid=alias-pattern]").ChangeAsync(new() { Value = "production" });
+        await NextAsync(wizard);
+        WaitForStep(wizard, "textarea[data-testid=payload-editor]");
+        Assert.Contains("MessageCard", wizard.Find("textarea[data-testid=payload-editor]").GetAttribute("value"));
+        await NextAsync(wizard);
+        WaitForStep(wizard, "input[data-testid=automation-name]");
+        Assert.Equal("Old name", wizard.Find("input[data-testid=automation-name]").GetAttribute("value"));
+        await wizard.Find("input[data-testid=automation-name]").ChangeAsync(new() { Value = "New name" });
+        await wizard.Find("[data-testid=wizard-save]").ClickAsync(new());
+
+        var nav = _ctx.Services.GetService(typeof(NavigationManager)) as NavigationManager;
+        wizard.WaitForAssertion(() => Assert.Contains("/automations?saved=New%20name", nav!.Uri));
+        var saved = (await _services.Get<AutomationService>().GetAsync(_team.Member, _team.Slug, "vision", existing.Summary.Id)).Summary;
+        Assert.Equal(("New name", "production"), (saved.Name, saved.AliasPattern));
+        Assert.Single(await _services.Get<AutomationService>().ListAsync(_team.Member, _team.Slug, "vision"));
+    }
+
+    [Fact]
     public async Task Duplicate_name_is_shown_on_the_last_step()
     {
         await LogVersionAsync();
