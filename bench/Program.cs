@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using Automations.Bench;
 
-// dotnet run -c Release --project bench -- [versions|matching|dispatch] [--seconds N]
+// dotnet run -c Release --project bench -- [versions|matching|dispatch|hangfire] [--seconds N]
 var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(double.Parse).FirstOrDefault(5);
 var duration = TimeSpan.FromSeconds(seconds);
 var scenario = args.FirstOrDefault(a => !a.StartsWith("--") && !double.TryParse(a, out _)) ?? "versions";
@@ -14,11 +14,16 @@ switch (scenario)
     case "matching":
         await MatchingBench.RunAsync(duration);
         break;
+    case "hangfire":
+        Console.WriteLine("| jobs | enqueue ms/job | jobs/s drained | CPU ms/job |");
+        Console.WriteLine("| ---: | ---: | ---: | ---: |");
+        await HangfireBench.RunAsync();
+        break;
     case "dispatch":
         await DispatchBench.RunAsync(duration);
         break;
     default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}'; try: versions, matching, dispatch");
+        Console.Error.WriteLine($"unknown scenario '{scenario}'; try: versions, matching, dispatch, hangfire");
         return 2;
 }
 
