@@ -41,7 +41,9 @@ public static class DatabaseStartup
 /// Per-connection SQLite settings. In WAL mode, synchronous=NORMAL syncs the log at checkpoints instead of
 /// at every commit: the database stays consistent after a power loss (the last commits may be lost), and a
 /// commit costs microseconds instead of an fsync. That is what lets dispatch write two small transactions
-/// per delivery.
+/// per delivery. busy_timeout lets SQLite itself wait for a lock in short, growing steps; writes that do
+/// not pass the in-process gate (another process on the same file) otherwise fall back to the driver's
+/// fixed 150 ms retry sleeps.
 /// </summary>
 internal sealed class SqliteConnectionSetup : Microsoft.EntityFrameworkCore.Diagnostics.DbConnectionInterceptor
 {
@@ -59,7 +61,7 @@ internal sealed class SqliteConnectionSetup : Microsoft.EntityFrameworkCore.Diag
     private static void Apply(System.Data.Common.DbConnection connection)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA synchronous=NORMAL;";
+        command.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;";
         command.ExecuteNonQuery();
     }
 }
