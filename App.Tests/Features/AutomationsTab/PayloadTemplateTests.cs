@@ -168,10 +168,4 @@ public class PayloadTemplateTests
         Assert.False(PayloadTemplate.MayReferenceSecrets("""{"a": "${artifact_metadata.x} ${alias}"}"""));
         Assert.True(PayloadTemplate.MayReferenceSecrets("""{"a": "Bearer ${API_TOKEN}"}"""));
     }
-
-    [Fact]
-    public void Referenced_secrets_are_the_non_builtin_names()
-    {
-        Assert.Equal(["API_TOKEN"], PayloadTemplate.ReferencedSecrets("""{"a": "${API_TOKEN} ${alias} ${artifact_metadata.x}"}"""));
-    }
 }

@@ -59,7 +59,7 @@ public static partial class PayloadTemplate
         var errors = new List<string>();
         foreach (var name in StringValues(root).SelectMany(s => VariablePattern().Matches(s).Select(m => m.Groups[1].Value)).Distinct())
         {
-            if (BuiltIns.Contains(name) || name.StartsWith(MetadataPrefix, StringComparison.Ordinal) && name.Length > MetadataPrefix.Length)
+            if (IsTemplateVariable(name))
             {
                 continue;
             }
@@ -77,18 +77,16 @@ public static partial class PayloadTemplate
         return errors;
     }
 
-    /// <summary>The secret names a template references (so a delivery can resolve only those).</summary>
-    public static IReadOnlySet<string> ReferencedSecrets(string template) =>
-        StringValues(Parse(template)).SelectMany(s => VariablePattern().Matches(s).Select(m => m.Groups[1].Value))
-            .Where(n => !BuiltIns.Contains(n) && !n.StartsWith(MetadataPrefix, StringComparison.Ordinal))
-            .ToHashSet(StringComparer.Ordinal);
-
     /// <summary>
     /// A cheap scan without parsing: false when no <c>${…}</c> in the text can be a secret, so a delivery
     /// need not decrypt the team's secrets.
     /// </summary>
     public static bool MayReferenceSecrets(string template) =>
-        VariablePattern().Matches(template).Any(m => !BuiltIns.Contains(m.Groups[1].Value) && !m.Groups[1].Value.StartsWith(MetadataPrefix, StringComparison.Ordinal));
+        VariablePattern().Matches(template).Any(m => !IsTemplateVariable(m.Groups[1].Value));
+
+    /// <summary>A built-in variable or <c>artifact_metadata.KEY</c>; any other name can only be a team secret.</summary>
+    private static bool IsTemplateVariable(string name) =>
+        BuiltIns.Contains(name) || name.StartsWith(MetadataPrefix, StringComparison.Ordinal) && name.Length > MetadataPrefix.Length;
 
     /// <summary>Renders to compact JSON. Throws <see cref="TemplateException"/> for invalid JSON or a variable with no value.</summary>
     public static string Render(string template, TemplateValues values)

@@ -131,10 +131,10 @@ public sealed class UrlGuard(IHostResolver resolver, IOptionsMonitor<OutboundOpt
             return true;
         }
 
-        // inet_aton accepts up to four numeric parts, each decimal, 0x-hex or 0-octal.
-        // No real top-level domain is numeric, so any all-numeric name is treated as an address.
-        var parts = host.Split('.');
-        return parts.All(p => p.Length > 0 && IsNumericPart(p)) || IsNumericPart(parts[^1]);
+        // inet_aton accepts up to four numeric parts, each decimal, 0x-hex or 0-octal. No real top-level
+        // domain is numeric, so a name whose last label is numeric is treated as an address (this covers
+        // every all-numeric form).
+        return IsNumericPart(host.Split('.')[^1]);
     }
 
     private static bool IsNumericPart(string part)
