@@ -13,6 +13,7 @@ public static class DispatchModule
         services.AddSingleton<IDispatchQueue, HangfireDispatchQueue>();
         services.AddSingleton<EndpointHealth>();
         services.AddScoped<IArtifactEventListener, DispatchEventListener>();
+        // Read before options exist: registration decides whether the sweeper runs at all.
         if (configuration.GetValue("Dispatch:SweeperEnabled", true) && configuration.GetValue("Hangfire:Server:Enabled", true))
         {
             services.AddHostedService<DispatchSweeper>();

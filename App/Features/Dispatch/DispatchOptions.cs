@@ -30,8 +30,6 @@ public sealed class DispatchOptions
     /// <summary>A due run is re-enqueued by the sweeper only after this grace, so the normal path does not get duplicates.</summary>
     public TimeSpan SweepGrace { get; set; } = TimeSpan.FromSeconds(5);
 
-    public bool SweeperEnabled { get; set; } = true;
-
     /// <summary>An attempt in flight longer than this marks its webhook slow: its deliveries move to the slow queue.</summary>
     public TimeSpan SlowThreshold { get; set; } = TimeSpan.FromSeconds(2);
 
