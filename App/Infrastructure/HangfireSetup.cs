@@ -11,10 +11,16 @@ public static class HangfireSetup
         // Each host gets its own storage, registered before AddHangfire (which only adds JobStorage.Current
         // when none is registered): two hosts in one process (tests, benchmarks) must not share a queue.
         services.AddSingleton<JobStorage>(_ => new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
-        services.AddHangfire(config => config
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings());
+        services.AddSingleton(sp => new HangfireLogAttachment(HangfireLogBridge.Instance.Attach(sp.GetRequiredService<ILoggerFactory>())));
+        services.AddHangfire((sp, config) =>
+        {
+            sp.GetRequiredService<HangfireLogAttachment>();
+            config
+                .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings()
+                .UseLogProvider(HangfireLogBridge.Instance);
+        });
         if (configuration.GetValue("Hangfire:Server:Enabled", true))
         {
             // Deliveries wait on the network, not the CPU: many workers for the default queue...
@@ -57,5 +63,11 @@ public static class HangfireSetup
             var user = context.GetHttpContext().User;
             return Actor.FromPrincipal(user)?.IsInstanceAdmin == true;
         }
+    }
+
+    /// <summary>Ties this host's place in <see cref="HangfireLogBridge"/> to the container's lifetime.</summary>
+    private sealed class HangfireLogAttachment(IDisposable attachment) : IDisposable
+    {
+        public void Dispose() => attachment.Dispose();
     }
 }
