@@ -5,12 +5,19 @@ using Automations.Features.ApiKeys;
 using Automations.Features.Artifacts;
 using Automations.Features.Automations;
 using Automations.Features.Dispatch;
+using Automations.Features.Launch;
+using Automations.Features.Launch.Agent;
 using Automations.Features.Secrets;
 using Automations.Features.Teams;
 using Automations.Features.Webhooks;
 using Automations.Infrastructure;
 using Automations.Infrastructure.Api;
 using Automations.Infrastructure.Outbound;
+
+if (args is ["agent", .. var agentArgs])
+{
+    return await AgentCommand.RunAsync(agentArgs);
+}
 
 var seedDemo = args.Contains("--seed-demo");
 var builder = WebApplication.CreateBuilder(args.Where(a => a != "--seed-demo").ToArray());
@@ -31,6 +38,7 @@ builder.Services.AddApiKeys();
 builder.Services.AddArtifacts();
 builder.Services.AddAutomations();
 builder.Services.AddDispatch(builder.Configuration);
+builder.Services.AddLaunch(builder.Configuration);
 
 var app = builder.Build();
 
@@ -51,7 +59,9 @@ app.MapApiKeys();
 app.MapArtifacts();
 app.MapAutomations();
 app.MapDispatch();
+app.MapLaunch();
 
-app.Run();
+await app.RunAsync();
+return 0;
 
 public partial class Program;

@@ -2,6 +2,7 @@ using Automations.Features.ApiKeys;
 using Automations.Features.Artifacts;
 using Automations.Features.Automations;
 using Automations.Features.Dispatch;
+using Automations.Features.Launch;
 using Automations.Features.Secrets;
 using Automations.Features.Teams;
 using Automations.Features.Webhooks;
@@ -27,6 +28,11 @@ public class AppDbContext(DbContextOptions<AppDbContext> options) : IdentityDbCo
     public DbSet<Automation> Automations => Set<Automation>();
     public DbSet<AutomationRun> AutomationRuns => Set<AutomationRun>();
     public DbSet<DeliveryAttempt> DeliveryAttempts => Set<DeliveryAttempt>();
+    public DbSet<LaunchJob> LaunchJobs => Set<LaunchJob>();
+    public DbSet<LaunchJobVersion> LaunchJobVersions => Set<LaunchJobVersion>();
+    public DbSet<LaunchQueue> LaunchQueues => Set<LaunchQueue>();
+    public DbSet<LaunchRun> LaunchRuns => Set<LaunchRun>();
+    public DbSet<LaunchAgent> LaunchAgents => Set<LaunchAgent>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -89,7 +89,8 @@ public class AutomationServiceTests : IAsyncLifetime
         { "webhookId", new("x", null, ArtifactEventTypes.LinkArtifact, "eval-set", null, ActionTypes.Webhook, 999, "{}") },
         { "payloadTemplate", new("x", null, ArtifactEventTypes.LinkArtifact, "eval-set", null, ActionTypes.Webhook, 1, "{\"a\": }") },
         { "payloadTemplate", new("x", null, ArtifactEventTypes.LinkArtifact, "eval-set", null, ActionTypes.Webhook, 1, "{\"a\": \"${nope}\"}") },
-        { "actionType", new("x", null, ArtifactEventTypes.LinkArtifact, "eval-set", null, ActionTypes.Job, null, null) },
+        { "actionType", new("x", null, ArtifactEventTypes.LinkArtifact, "eval-set", null, "email", 1, "{}") },
+        { "job", new("x", null, ArtifactEventTypes.LinkArtifact, "eval-set", null, ActionTypes.Job, null, null, Job: "no-such-job", Queue: "gpu") },
     };
 
     [Theory]

@@ -77,7 +77,7 @@ public class AutomationWizardTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Jobs_say_that_no_job_exists_yet_and_do_not_advance()
+    public async Task Jobs_without_any_job_in_the_team_say_so_and_do_not_advance()
     {
         await LogVersionAsync();
         var wizard = Render();
@@ -86,7 +86,7 @@ public class AutomationWizardTests : IAsyncLifetime
         await ChooseAsync(wizard, "Jobs");
         await NextAsync(wizard);
 
-        wizard.WaitForAssertion(() => Assert.Contains("No job exists yet", wizard.Find("[data-testid=no-jobs]").TextContent));
+        wizard.WaitForAssertion(() => Assert.Contains("The team has no jobs yet", wizard.Find("[data-testid=no-jobs]").TextContent));
         Assert.Empty(wizard.FindAll("textarea[data-testid=payload-editor]"));
     }
 

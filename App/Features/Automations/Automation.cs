@@ -1,4 +1,5 @@
 using Automations.Features.Artifacts;
+using Automations.Features.Launch;
 using Automations.Features.Webhooks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -40,7 +41,23 @@ public class Automation
     /// <summary>The webhook's name when it was chosen, so a broken automation can still say which one it was.</summary>
     public string? WebhookName { get; set; }
 
+    /// <summary>Webhook action: the payload template. Job action: the configuration overrides template.</summary>
     public string? PayloadTemplate { get; set; }
+
+    /// <summary>Job action: set to null by the database when the job is deleted (the automation then shows as broken).</summary>
+    public int? JobId { get; set; }
+
+    public string? JobName { get; set; }
+
+    /// <summary>Job action: the version number to run; null runs the latest version at the time of the event.</summary>
+    public int? JobVersion { get; set; }
+
+    public int? QueueId { get; set; }
+
+    public string? QueueName { get; set; }
+
+    /// <summary>Job action: the project the launched run belongs to (any project of the team).</summary>
+    public int? DestinationProjectId { get; set; }
 
     public bool Enabled { get; set; } = true;
 
@@ -60,6 +77,12 @@ public class Automation
     public ArtifactCollection? Collection { get; set; }
 
     public Webhook? Webhook { get; set; }
+
+    public LaunchJob? Job { get; set; }
+
+    public LaunchQueue? Queue { get; set; }
+
+    public Project? DestinationProject { get; set; }
 }
 
 internal sealed class AutomationConfiguration : IEntityTypeConfiguration<Automation>
@@ -81,5 +104,10 @@ internal sealed class AutomationConfiguration : IEntityTypeConfiguration<Automat
         builder.HasOne(a => a.Project).WithMany().HasForeignKey(a => a.ProjectId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne(a => a.Collection).WithMany().HasForeignKey(a => a.CollectionId).OnDelete(DeleteBehavior.SetNull);
         builder.HasOne(a => a.Webhook).WithMany().HasForeignKey(a => a.WebhookId).OnDelete(DeleteBehavior.SetNull);
+        builder.Property(a => a.JobName).HasMaxLength(LaunchService.MaxNameLength);
+        builder.Property(a => a.QueueName).HasMaxLength(LaunchService.MaxNameLength);
+        builder.HasOne(a => a.Job).WithMany().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.SetNull);
+        builder.HasOne(a => a.Queue).WithMany().HasForeignKey(a => a.QueueId).OnDelete(DeleteBehavior.SetNull);
+        builder.HasOne(a => a.DestinationProject).WithMany().HasForeignKey(a => a.DestinationProjectId).OnDelete(DeleteBehavior.SetNull);
     }
 }

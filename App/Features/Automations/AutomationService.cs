@@ -35,7 +35,10 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
         var row = await Query(db).FirstOrDefaultAsync(a => a.ProjectId == access.ProjectId && a.Id == id, ct)
             ?? throw new NotFoundException($"Automation {id} not found.");
-        return new AutomationDetail(Summarise(row, await SecretNamesAsync(db, access.Team.TeamId, ct)), row.WebhookId, row.PayloadTemplate);
+        var summary = Summarise(row, await SecretNamesAsync(db, access.Team.TeamId, ct));
+        return row.ActionType == ActionTypes.Job
+            ? new AutomationDetail(summary, null, null, new LaunchAction(row.Job?.Name ?? row.JobName, row.JobVersion, row.Queue?.Name ?? row.QueueName, row.DestinationProject?.Name, row.PayloadTemplate))
+            : new AutomationDetail(summary, row.WebhookId, row.PayloadTemplate);
     }
 
     /// <summary>Members and admins of the team may manage a project's automations.</summary>
@@ -130,7 +133,8 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         (await secrets.ListAsync(actor, team, ct)).Select(s => s.Name).ToList();
 
     private static IQueryable<Automation> Query(AppDbContext db) =>
-        db.Automations.Include(a => a.Collection).Include(a => a.Webhook).Where(a => a.DeletedAt == null);
+        db.Automations.Include(a => a.Collection).Include(a => a.Webhook).Include(a => a.Job).Include(a => a.Queue).Include(a => a.DestinationProject)
+            .Where(a => a.DeletedAt == null);
 
     private static async Task<Automation> LiveAsync(AppDbContext db, ProjectAccess access, int id, CancellationToken ct) =>
         await db.Automations.FirstOrDefaultAsync(a => a.ProjectId == access.ProjectId && a.Id == id && a.DeletedAt == null, ct)
@@ -146,17 +150,32 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         {
             problem = $"Broken: webhook '{a.WebhookName}' was deleted. Edit the automation to choose another.";
         }
+        else if (a.ActionType == ActionTypes.Job && a.Job is null)
+        {
+            problem = $"Broken: job '{a.JobName}' was deleted. Edit the automation to choose another.";
+        }
+        else if (a.ActionType == ActionTypes.Job && a.Queue is null)
+        {
+            problem = $"Broken: queue '{a.QueueName}' was deleted. Edit the automation to choose another.";
+        }
+        else if (a.ActionType == ActionTypes.Job && a.DestinationProject is null)
+        {
+            problem = "Broken: its destination project was deleted.";
+        }
         else if (a.EventType == ArtifactEventTypes.LinkArtifact && a.Collection is null)
         {
             problem = "Broken: its collection was deleted.";
         }
-        else if (a.PayloadTemplate is not null && PayloadTemplate.Validate(a.PayloadTemplate, secretNames) is { Count: > 0 } errors)
+        else if (a.ActionType == ActionTypes.Webhook && a.PayloadTemplate is not null && PayloadTemplate.Validate(a.PayloadTemplate, secretNames) is { Count: > 0 } errors)
         {
             problem = $"Broken: {string.Join(" ", errors)}";
         }
 
+        var actionName = a.ActionType == ActionTypes.Webhook
+            ? a.Webhook?.Name ?? a.WebhookName
+            : $"{a.Job?.Name ?? a.JobName}:{(a.JobVersion is { } v ? $"v{v}" : "latest")}";
         return new AutomationSummary(a.Id, a.Name, a.Description, a.EventType, a.Collection?.Name, a.AliasPattern, a.ActionType,
-            a.ActionType == ActionTypes.Webhook ? a.Webhook?.Name ?? a.WebhookName : null, null, a.Enabled, problem, null, null, a.CreatedAt, a.CreatedBy);
+            actionName, a.ActionType == ActionTypes.Job ? a.Queue?.Name ?? a.QueueName : null, a.Enabled, problem, null, null, a.CreatedAt, a.CreatedBy);
     }
 
     private async Task ApplyAsync(AppDbContext db, ProjectAccess access, Automation automation, AutomationInput input, Actor actor, CancellationToken ct)
@@ -215,9 +234,12 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
                 automation.WebhookId = webhook.Id;
                 automation.WebhookName = webhook.Name;
                 automation.PayloadTemplate = input.PayloadTemplate;
+                (automation.JobId, automation.JobName, automation.JobVersion, automation.QueueId, automation.QueueName, automation.DestinationProjectId) =
+                    (null, null, null, null, null, null);
                 break;
             case ActionTypes.Job:
-                throw new InputException("actionType", "No job exists yet: launch jobs are not available on this instance yet.");
+                await ApplyLaunchAsync(db, access, automation, input, ct);
+                break;
             default:
                 throw new InputException("actionType", "Action type must be webhook or job.");
         }
@@ -236,6 +258,40 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         automation.Enabled = input.Enabled;
         automation.UpdatedAt = clock.GetUtcNow();
         automation.UpdatedBy = actor.UserName;
+    }
+
+    /// <summary>The job action: job (and version, or latest), queue, destination project of the team, and overrides.</summary>
+    private static async Task ApplyLaunchAsync(AppDbContext db, ProjectAccess access, Automation automation, AutomationInput input, CancellationToken ct)
+    {
+        var teamId = access.Team.TeamId;
+        var job = await db.LaunchJobs.Where(j => j.TeamId == teamId && j.Name == (input.Job ?? "").Trim())
+            .Select(j => new { j.Id, j.Name }).FirstOrDefaultAsync(ct)
+            ?? throw new InputException("job", string.IsNullOrWhiteSpace(input.Job) ? "Choose one of the team's jobs." : $"The team has no job '{input.Job.Trim()}'.");
+        if (input.JobVersion is { } number && !await db.LaunchJobVersions.AnyAsync(v => v.JobId == job.Id && v.Number == number, ct))
+        {
+            throw new InputException("jobVersion", $"Job '{job.Name}' has no version v{number}.");
+        }
+
+        var queue = await db.LaunchQueues.Where(q => q.TeamId == teamId && q.Name == (input.Queue ?? "").Trim())
+            .Select(q => new { q.Id, q.Name }).FirstOrDefaultAsync(ct)
+            ?? throw new InputException("queue", string.IsNullOrWhiteSpace(input.Queue) ? "Choose the queue the run goes to." : $"The team has no queue '{input.Queue.Trim()}'.");
+        var destination = string.IsNullOrWhiteSpace(input.DestinationProject) ? access.Name : input.DestinationProject.Trim();
+        var projectId = await db.Projects.Where(p => p.TeamId == teamId && p.Name == destination).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct)
+            ?? throw new InputException("destinationProject", $"The team has no project '{destination}'.");
+        if (System.Text.Encoding.UTF8.GetByteCount(input.Overrides ?? "") > MaxTemplateBytes)
+        {
+            throw new InputException("overrides", $"The overrides must be at most {MaxTemplateBytes / 1024} KB.");
+        }
+
+        if (Launch.LaunchService.OverrideErrors(input.Overrides) is { Count: > 0 } errors)
+        {
+            throw new InputException("overrides", string.Join(" ", errors));
+        }
+
+        (automation.JobId, automation.JobName, automation.JobVersion) = (job.Id, job.Name, input.JobVersion);
+        (automation.QueueId, automation.QueueName, automation.DestinationProjectId) = (queue.Id, queue.Name, projectId);
+        automation.PayloadTemplate = string.IsNullOrWhiteSpace(input.Overrides) ? null : input.Overrides;
+        (automation.WebhookId, automation.WebhookName) = (null, null);
     }
 
     private static async Task SaveAsync(AppDbContext db, string name, CancellationToken ct)

@@ -1,5 +1,6 @@
 using Automations.Components.Shared;
 using Automations.Features.Artifacts;
+using Automations.Features.Launch;
 using Automations.Features.Webhooks;
 using Automations.Infrastructure;
 using Microsoft.AspNetCore.Components;
@@ -9,7 +10,7 @@ namespace Automations.Features.Automations;
 public partial class AutomationWizard
 {
     private static readonly HashSet<string> StepOneFields = ["eventType", "collection", "aliasPattern", "actionType"];
-    private static readonly HashSet<string> StepTwoFields = ["webhookId", "payloadTemplate"];
+    private static readonly HashSet<string> StepTwoFields = ["webhookId", "payloadTemplate", "job", "jobVersion", "queue", "destinationProject", "overrides"];
 
     [Parameter]
     public int? Id { get; set; }
@@ -20,7 +21,21 @@ public partial class AutomationWizard
     [Inject]
     private WebhookService Webhooks { get; set; } = null!;
 
+    [Inject]
+    private LaunchService Launch { get; set; } = null!;
+
     private JsonEditor? _editor;
+    private JsonEditor? _overridesEditor;
+    private IReadOnlyList<JobSummary> _jobs = [];
+    private IReadOnlyList<JobVersionView> _jobVersions = [];
+    private IReadOnlyList<QueueSummary> _queues = [];
+    private IReadOnlyList<ProjectSummary> _projects = [];
+    private string? _job;
+    private int? _jobVersion;
+    private string? _queue;
+    private string? _destinationProject;
+    private string _overrides = "{\n  \"artifact\": \"${artifact_version_string}\"\n}";
+    private PayloadPreview _configPreview = new(null, null, true, "");
     private bool _loaded;
     private bool _busy;
     private int _step;
@@ -46,20 +61,32 @@ public partial class AutomationWizard
         _collections = await Artifacts.ListCollectionsAsync(Actor, Team, Project);
         _webhooks = await Webhooks.ListAsync(Actor, Team);
         _secretNames = await Automations.SecretNamesAsync(Actor, Team);
+        _jobs = await Launch.ListJobsAsync(Actor, Team);
+        _queues = await Launch.ListQueuesAsync(Actor, Team);
+        _projects = await Artifacts.ListProjectsAsync(Actor, Team);
+        _destinationProject = Project;
         if (Id is { } id)
         {
             var existing = await Automations.GetAsync(Actor, Team, Project, id);
             var s = existing.Summary;
             (_eventType, _collection, _aliasPattern, _actionType) = (s.EventType, s.Collection, s.AliasPattern, s.ActionType);
             (_webhookId, _template, _name, _description, _enabled) = (existing.WebhookId, existing.PayloadTemplate ?? _template, s.Name, s.Description, s.Enabled);
+            if (existing.Launch is { } launch)
+            {
+                (_job, _jobVersion, _queue, _destinationProject) = (launch.Job, launch.JobVersion, launch.Queue, launch.DestinationProject ?? Project);
+                _overrides = launch.Overrides ?? "{}";
+            }
         }
         else
         {
             _collection = _collections.FirstOrDefault()?.Name;
             _webhookId = _webhooks.FirstOrDefault()?.Id;
+            _job = _jobs.FirstOrDefault()?.Name;
+            _queue = _queues.FirstOrDefault()?.Name;
         }
 
         _loaded = true;
+        await LoadJobVersionsAsync();
         await RefreshPreviewAsync();
     }
 
@@ -75,7 +102,9 @@ public partial class AutomationWizard
     private static string? Pretty(string? json) =>
         json is null ? null : System.Text.Json.Nodes.JsonNode.Parse(json)?.ToJsonString(Indented) ?? "null";
 
-    private AutomationInput Input() => new(_name, _description, _eventType, _collection, _aliasPattern, _actionType, _webhookId, _template, _enabled);
+    private AutomationInput Input() => _actionType == ActionTypes.Job
+        ? new(_name, _description, _eventType, _collection, _aliasPattern, _actionType, null, null, _enabled, _job, _jobVersion, _queue, _destinationProject, _overrides)
+        : new(_name, _description, _eventType, _collection, _aliasPattern, _actionType, _webhookId, _template, _enabled);
 
     /// <summary>Checks what the current step asks for before moving on; the service checks everything again at save.</summary>
     private async Task NextAsync()
@@ -91,9 +120,24 @@ public partial class AutomationWizard
             {
                 _errors["aliasPattern"] = patternError;
             }
-            if (_actionType == ActionTypes.Job)
+            if (_actionType == ActionTypes.Job && _jobs.Count == 0)
             {
-                _errors["actionType"] = "No job exists yet.";
+                _errors["actionType"] = "The team has no jobs yet: a team admin creates them under Launch → Jobs.";
+            }
+        }
+        else if (_step == 1 && _actionType == ActionTypes.Job)
+        {
+            if (_job is null)
+            {
+                _errors["job"] = "Choose one of the team's jobs.";
+            }
+            if (_queue is null)
+            {
+                _errors["queue"] = "Choose the queue the run goes to.";
+            }
+            if (LaunchService.OverrideErrors(_overrides) is { Count: > 0 } overrideErrors)
+            {
+                _errors["overrides"] = string.Join(" ", overrideErrors);
             }
         }
         else if (_step == 1)
@@ -176,8 +220,77 @@ public partial class AutomationWizard
         await RefreshPreviewAsync();
     }
 
+    private async Task OnJobChangedAsync(string? job)
+    {
+        (_job, _jobVersion) = (job, null);
+        _errors.Remove("job");
+        await LoadJobVersionsAsync();
+        await RefreshPreviewAsync();
+    }
+
+    private async Task OnJobVersionChangedAsync(int? version)
+    {
+        _jobVersion = version;
+        await RefreshPreviewAsync();
+    }
+
+    private async Task OnOverridesChangedAsync(string value)
+    {
+        _overrides = value;
+        _errors.Remove("overrides");
+        await RefreshPreviewAsync();
+    }
+
+    private async Task InsertOverrideAsync(string variable)
+    {
+        if (_overridesEditor is not null)
+        {
+            await _overridesEditor.InsertAsync("${" + variable + "}");
+        }
+    }
+
+    private async Task LoadJobVersionsAsync()
+    {
+        _jobVersions = _job is null ? [] : (await Launch.GetJobAsync(Actor, Team, _job)).Versions;
+    }
+
+    /// <summary>The version's defaults with the rendered overrides laid over them: what the run's configuration file will hold.</summary>
+    private async Task RefreshConfigPreviewAsync(CancellationToken ct)
+    {
+        if (LaunchService.OverrideErrors(_overrides) is { Count: > 0 } errors)
+        {
+            _configPreview = new PayloadPreview(null, string.Join(" ", errors), false, "");
+            return;
+        }
+
+        var defaults = (_jobVersion is { } n ? _jobVersions.FirstOrDefault(v => v.Number == n) : _jobVersions.FirstOrDefault())?.DefaultConfig ?? [];
+        var rendered = await Automations.PreviewAsync(Actor, Team, Project, _eventType, _collection, _aliasPattern, string.IsNullOrWhiteSpace(_overrides) ? "{}" : _overrides, ct);
+        _configPreview = rendered.Json is null
+            ? rendered
+            : rendered with
+            {
+                Json = Pretty(ConfigMerge.Merge(defaults, System.Text.Json.Nodes.JsonNode.Parse(rendered.Json) as System.Text.Json.Nodes.JsonObject ?? []).ToJsonString()),
+                Source = rendered.FromSample ? $"Sample: {rendered.Source}" : $"From {rendered.Source}",
+            };
+    }
+
     private async Task RefreshPreviewAsync()
     {
+        if (_actionType == ActionTypes.Job)
+        {
+            _previewCancellation?.Cancel();
+            var jobCancellation = _previewCancellation = new CancellationTokenSource();
+            try
+            {
+                await RefreshConfigPreviewAsync(jobCancellation.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            return;
+        }
+
         // Typing fires many changes: only the newest preview request counts.
         _previewCancellation?.Cancel();
         var cancellation = _previewCancellation = new CancellationTokenSource();

@@ -44,7 +44,8 @@ public static partial class PayloadTemplate
     private static partial Regex SecretNamePattern();
 
     /// <summary>Problems that prevent saving: invalid JSON (line, column), unknown variables, missing secrets. Empty when valid.</summary>
-    public static IReadOnlyList<string> Validate(string? template, IReadOnlyCollection<string> secretNames)
+    /// <param name="allowSecrets">False for launch overrides: the configuration is shown on the run, so secrets belong in the job's environment.</param>
+    public static IReadOnlyList<string> Validate(string? template, IReadOnlyCollection<string> secretNames, bool allowSecrets = true)
     {
         JsonNode? root;
         try
@@ -67,6 +68,10 @@ public static partial class PayloadTemplate
             if (!SecretNamePattern().IsMatch(name))
             {
                 errors.Add($"Unknown variable ${{{name}}}.");
+            }
+            else if (!allowSecrets)
+            {
+                errors.Add($"${{{name}}} is not a template variable. Overrides cannot use secrets (the configuration is shown on the run): reference secrets in the job's environment instead.");
             }
             else if (!secretNames.Contains(name))
             {

@@ -5,6 +5,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Automations.Data;
 using Automations.Features.Automations;
+using Automations.Features.Launch;
 using Automations.Features.Secrets;
 using Automations.Features.Webhooks;
 using Hangfire;
@@ -56,6 +57,12 @@ public sealed class DeliveryJob(
         }
 
         var run = await db.AutomationRuns.SingleAsync(r => r.Id == runId, ct);
+        if (run.ActionType == ActionTypes.Job)
+        {
+            await LaunchAsync(db, run, ct);
+            return;
+        }
+
         var webhook = run.WebhookId is null ? null
             : await db.Webhooks.Include(w => w.Secret).Include(w => w.AccessToken).FirstOrDefaultAsync(w => w.Id == run.WebhookId, ct);
 
@@ -113,6 +120,19 @@ public sealed class DeliveryJob(
         var retryable = result.ErrorKind is DeliveryErrorKind.ConnectionRefused or DeliveryErrorKind.Timeout or DeliveryErrorKind.Network or DeliveryErrorKind.Dns
             || result.StatusCode is 408 or 429 or >= 500;
         await RecordAsync(db, run, webhook, attempt, retryAfter, retryable, ct);
+    }
+
+    /// <summary>
+    /// A launch action's attempt: queue the launch run, in the same transaction as the attempt record, so a
+    /// run is queued exactly once per attempt. Nothing to retry: a missing job or queue will not come back.
+    /// </summary>
+    private async Task LaunchAsync(AppDbContext db, AutomationRun run, CancellationToken ct)
+    {
+        var startedAt = clock.GetUtcNow();
+        var (launch, description) = await LaunchService.CreateForAutomationRunAsync(db, run, startedAt, ct);
+        var attempt = Attempt(run, startedAt, $"queue:{run.QueueName}", launch?.ConfigJson ?? "", null, launch is null ? description : null);
+        attempt.ResponseBody = launch is null ? null : description;
+        await RecordAsync(db, run, null, attempt, retryAfter: null, retryable: false, ct, succeeded: launch is not null);
     }
 
     /// <summary>
@@ -187,23 +207,23 @@ public sealed class DeliveryJob(
     }
 
     /// <summary>Stores the attempt and moves the run on: succeeded, retry later, or failed; counts the webhook's failures.</summary>
-    private async Task RecordAsync(AppDbContext db, AutomationRun run, Webhook? webhook, DeliveryAttempt attempt, TimeSpan? retryAfter, bool retryable, CancellationToken ct)
+    private async Task RecordAsync(AppDbContext db, AutomationRun run, Webhook? webhook, DeliveryAttempt attempt, TimeSpan? retryAfter, bool retryable, CancellationToken ct, bool? succeeded = null)
     {
         var settings = options.CurrentValue;
         var now = clock.GetUtcNow();
-        var succeeded = attempt.ResponseStatus is >= 200 and < 300;
+        var ok = succeeded ?? attempt.ResponseStatus is >= 200 and < 300;
         var attemptsSoFar = run.AttemptCount + 1;
         TimeSpan? delay = null;
-        if (!succeeded && retryable && !run.ManualRedelivery && attemptsSoFar <= settings.RetrySchedule.Length)
+        if (!ok && retryable && !run.ManualRedelivery && attemptsSoFar <= settings.RetrySchedule.Length)
         {
             delay = retryAfter ?? Jittered(settings.RetrySchedule[attemptsSoFar - 1], settings.Jitter);
         }
 
-        attempt.Outcome = succeeded ? AttemptOutcome.Succeeded : delay is not null ? AttemptOutcome.WillRetry : AttemptOutcome.Failed;
+        attempt.Outcome = ok ? AttemptOutcome.Succeeded : delay is not null ? AttemptOutcome.WillRetry : AttemptOutcome.Failed;
         string? disable = null;
         if (webhook is not null)
         {
-            if (succeeded)
+            if (ok)
             {
                 webhook.ConsecutiveFailures = 0;
             }
@@ -235,8 +255,8 @@ public sealed class DeliveryJob(
         run.LeaseOwner = null;
         run.LeaseExpiresAt = null;
         run.UpdatedAt = now;
-        run.LastError = succeeded ? null : attempt.Error ?? $"HTTP {attempt.ResponseStatus}";
-        if (succeeded)
+        run.LastError = ok ? null : attempt.Error ?? $"HTTP {attempt.ResponseStatus}";
+        if (ok)
         {
             (run.Status, run.NextAttemptAt, run.CompletedAt) = (RunStatus.Succeeded, null, now);
         }

@@ -21,7 +21,10 @@ public sealed record RunSummary(
     DateTimeOffset CreatedAt,
     DateTimeOffset? CompletedAt,
     DateTimeOffset? NextAttemptAt,
-    string? LastError);
+    string? LastError,
+    string ActionType = "webhook",
+    string? JobName = null,
+    string? QueueName = null);
 
 public sealed record AttemptView(
     int Number,
@@ -37,7 +40,8 @@ public sealed record AttemptView(
     string? Error,
     AttemptOutcome Outcome);
 
-public sealed record RunDetail(RunSummary Run, IReadOnlyList<AttemptView> Attempts);
+/// <summary>LaunchRunIds: for a job action, the launch runs its attempts queued.</summary>
+public sealed record RunDetail(RunSummary Run, IReadOnlyList<AttemptView> Attempts, IReadOnlyList<long> LaunchRunIds);
 
 /// <summary>Run history and redelivery, for the members of the run's team.</summary>
 public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, IDispatchQueue queue, TimeProvider clock)
@@ -71,9 +75,10 @@ public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, I
         var run = await Project(db.AutomationRuns.Where(r => r.ProjectId == access.ProjectId && r.Id == runId)).FirstOrDefaultAsync(ct)
             ?? throw new NotFoundException($"Run {runId} not found.");
         var attempts = await db.DeliveryAttempts.Where(a => a.RunId == runId).OrderBy(a => a.Number).ToListAsync(ct);
+        var launches = await db.LaunchRuns.Where(l => l.AutomationRunId == runId).OrderBy(l => l.Id).Select(l => l.Id).ToListAsync(ct);
         return new RunDetail(run, attempts.Select(a => new AttemptView(
             a.Number, a.Manual, a.StartedAt, a.DurationMs, a.RequestUrl, Headers(a.RequestHeadersJson), a.RequestBody,
-            a.ResponseStatus, Headers(a.ResponseHeadersJson), a.ResponseBody, a.Error, a.Outcome)).ToList());
+            a.ResponseStatus, Headers(a.ResponseHeadersJson), a.ResponseBody, a.Error, a.Outcome)).ToList(), launches);
     }
 
     /// <summary>A fresh attempt for a finished run, with the same webhook-id. Any team member may redeliver.</summary>
@@ -103,7 +108,7 @@ public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, I
     private static IQueryable<RunSummary> Project(IQueryable<AutomationRun> runs) => runs.Select(r => new RunSummary(
         r.Id, r.MessageId, r.AutomationId, r.Automation.Name, r.Status, r.Event.Type, r.EventId,
         r.Event.Collection.Name + ":v" + r.Event.Version.Index, r.Event.Alias, r.WebhookName, r.AttemptCount,
-        r.CreatedAt, r.CompletedAt, r.NextAttemptAt, r.LastError));
+        r.CreatedAt, r.CompletedAt, r.NextAttemptAt, r.LastError, r.ActionType, r.JobName, r.QueueName));
 
     private static IReadOnlyList<KeyValuePair<string, string>> Headers(string json) =>
         JsonSerializer.Deserialize<List<KeyValuePair<string, string>>>(json) ?? [];

@@ -40,7 +40,21 @@ public class AutomationRun
 
     public string? WebhookName { get; set; }
 
+    /// <summary>Webhook: the payload template. Job: the configuration overrides template.</summary>
     public string? PayloadTemplate { get; set; }
+
+    public int? JobId { get; set; }
+
+    public string? JobName { get; set; }
+
+    /// <summary>Null: the job's latest version when the launch run is created.</summary>
+    public int? JobVersion { get; set; }
+
+    public int? QueueId { get; set; }
+
+    public string? QueueName { get; set; }
+
+    public int? DestinationProjectId { get; set; }
 
     public int AttemptCount { get; set; }
 
@@ -118,6 +132,8 @@ internal sealed class DispatchConfigurations : IEntityTypeConfiguration<Automati
         builder.Property(r => r.Status).HasConversion<string>().HasMaxLength(16);
         builder.Property(r => r.ActionType).HasMaxLength(16);
         builder.Property(r => r.WebhookName).HasMaxLength(100);
+        builder.Property(r => r.JobName).HasMaxLength(128);
+        builder.Property(r => r.QueueName).HasMaxLength(128);
         builder.Property(r => r.LeaseOwner).HasMaxLength(100);
         builder.Property(r => r.LastError).HasMaxLength(2000);
         builder.HasIndex(r => r.MessageId).IsUnique();

@@ -1,0 +1,118 @@
+using System.Text.Json.Nodes;
+
+namespace Automations.Features.Launch;
+
+/// <summary>What an admin submits for a job version. Environment values may reference team secrets as ${NAME}.</summary>
+public sealed record JobVersionInput(
+    string Program,
+    IReadOnlyList<string>? Arguments = null,
+    string? WorkingDirectory = null,
+    IReadOnlyDictionary<string, string>? Environment = null,
+    JsonObject? DefaultConfig = null,
+    string? Notes = null);
+
+public sealed record JobInput(string Name, string? Description, JobVersionInput Version);
+
+public sealed record JobSummary(int Id, string Name, string Description, int LatestVersion, int VersionCount, int UsedByAutomations, DateTimeOffset CreatedAt, string CreatedBy);
+
+public sealed record JobVersionView(
+    int Number,
+    string Program,
+    IReadOnlyList<string> Arguments,
+    string? WorkingDirectory,
+    IReadOnlyDictionary<string, string> Environment,
+    JsonObject DefaultConfig,
+    string Notes,
+    DateTimeOffset CreatedAt,
+    string CreatedBy)
+{
+    public string Label => $"v{Number}";
+}
+
+public sealed record JobDetail(JobSummary Job, IReadOnlyList<JobVersionView> Versions);
+
+public sealed record QueueInput(string Name, string? Description = null, string? ResourceType = null, JsonObject? Settings = null);
+
+public sealed record QueueSummary(
+    int Id,
+    string Name,
+    string Description,
+    string ResourceType,
+    JsonObject Settings,
+    int Queued,
+    int Active,
+    int OnlineAgents,
+    int UsedByAutomations,
+    DateTimeOffset CreatedAt,
+    string CreatedBy);
+
+public sealed record LaunchRunSummary(
+    long Id,
+    string Queue,
+    string Job,
+    int JobVersion,
+    string Project,
+    LaunchRunStatus Status,
+    string? Agent,
+    int? ExitCode,
+    string? Error,
+    int? AutomationId,
+    long? AutomationRunId,
+    long? EventId,
+    bool CancelRequested,
+    int Requeues,
+    DateTimeOffset CreatedAt,
+    string CreatedBy,
+    DateTimeOffset? ClaimedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? EndedAt)
+{
+    public bool IsActive => Status is LaunchRunStatus.Queued or LaunchRunStatus.Claimed or LaunchRunStatus.Running;
+}
+
+public sealed record LaunchRunDetail(LaunchRunSummary Run, JsonNode? Config, string OutputTail);
+
+/// <summary>Launch a job by hand (the API and the job page); automations create runs the same way.</summary>
+public sealed record LaunchRequest(string Job, int? Version, string Project, JsonObject? Config = null);
+
+public sealed record AgentSummary(
+    int Id,
+    string Name,
+    string Queue,
+    string Version,
+    string RegisteredBy,
+    DateTimeOffset RegisteredAt,
+    DateTimeOffset LastHeartbeatAt,
+    bool Online,
+    long? CurrentRunId);
+
+// The agent protocol.
+public sealed record AgentRegistration(string Queue, string? Name = null, string? Version = null);
+
+public sealed record AgentRegistered(int AgentId, string Queue, int HeartbeatSeconds, int PollSeconds);
+
+public sealed record AgentRequest(int AgentId);
+
+public sealed record HeartbeatReply(IReadOnlyList<long> CancelRunIds);
+
+/// <summary>Everything an agent needs to run a claimed run; the only place secret values leave the server for a job.</summary>
+public sealed record ClaimedRun(
+    long RunId,
+    string Team,
+    string Queue,
+    string Project,
+    string Job,
+    int JobVersion,
+    string Program,
+    IReadOnlyList<string> Arguments,
+    string? WorkingDirectory,
+    IReadOnlyDictionary<string, string> Environment,
+    JsonNode Config,
+    int? AutomationId,
+    long? EventId);
+
+public sealed record StatusReport(int AgentId, LaunchRunStatus Status, int? ExitCode = null, string? Error = null);
+
+public sealed record OutputChunk(int AgentId, string Text);
+
+public sealed record OutputReply(bool CancelRequested);

@@ -1,0 +1,791 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Automations.Data;
+using Automations.Features.Artifacts;
+using Automations.Features.Automations;
+using Automations.Features.Dispatch;
+using Automations.Features.Secrets;
+using Automations.Features.Teams;
+using Automations.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Automations.Features.Launch;
+
+/// <summary>
+/// Jobs, queues, launch runs and the agents that claim them. Admins manage jobs and queues; members see
+/// them, launch, and cancel runs; agents act with a member's API key.
+/// </summary>
+public sealed partial class LaunchService(
+    IDbContextFactory<AppDbContext> dbFactory,
+    SecretService secrets,
+    IOptionsMonitor<LaunchOptions> options,
+    TimeProvider clock,
+    ILogger<LaunchService> logger)
+{
+    public const int MaxNameLength = ArtifactRules.MaxNameLength;
+    public const int MaxProgramLength = 1024;
+    public const int MaxArguments = 200;
+    public const int MaxValueLength = 8192;
+    public const int MaxEnvironmentVariables = 100;
+    public const int MaxConfigBytes = 256 * 1024;
+    public const int MaxOutputChars = 64 * 1024;
+    public const string ReservedEnvironmentPrefix = "AUTOMATIONS_";
+
+    private static readonly JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex EnvironmentNamePattern();
+
+    /// <summary>${NAME} in an environment value: a team secret, resolved when an agent claims the run.</summary>
+    [GeneratedRegex(@"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")]
+    private static partial Regex SecretReference();
+
+    // ---- Jobs ----
+
+    public async Task<IReadOnlyList<JobSummary>> ListJobsAsync(Actor actor, string team, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        return await JobSummaries(db, access.TeamId).OrderBy(j => j.Name).ToListAsync(ct);
+    }
+
+    public async Task<JobDetail> GetJobAsync(Actor actor, string team, string job, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        var summary = await JobSummaries(db, access.TeamId).FirstOrDefaultAsync(j => j.Name == job, ct)
+            ?? throw new NotFoundException($"Job '{job}' not found.");
+        var versions = await db.LaunchJobVersions.Where(v => v.JobId == summary.Id).OrderByDescending(v => v.Number).ToListAsync(ct);
+        return new JobDetail(summary, versions.Select(View).ToList());
+    }
+
+    public async Task<JobDetail> CreateJobAsync(Actor actor, string team, JobInput input, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.RequireAdminAsync(db, actor, team, ct);
+        var name = ArtifactRules.Name(input.Name, "name", "Job");
+        var description = ArtifactRules.Description(input.Description);
+        if (await db.LaunchJobs.AnyAsync(j => j.TeamId == access.TeamId && j.Name == name, ct))
+        {
+            throw new ConflictException("name", $"A job named '{name}' already exists in this team.");
+        }
+
+        var now = clock.GetUtcNow();
+        var version = await NewVersionAsync(db, access.TeamId, input.Version, actor, now, "version.", ct);
+        version.Number = 0;
+        db.LaunchJobs.Add(new LaunchJob { TeamId = access.TeamId, Name = name, Description = description, CreatedAt = now, CreatedBy = actor.UserName, Versions = [version] });
+        await SaveUniqueAsync(db, "name", $"A job named '{name}' already exists in this team.", ct);
+        return await GetJobAsync(actor, team, name, ct);
+    }
+
+    /// <summary>Versions are added, never edited: a run always says exactly what it ran.</summary>
+    public async Task<JobVersionView> AddVersionAsync(Actor actor, string team, string job, JobVersionInput input, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.RequireAdminAsync(db, actor, team, ct);
+        var jobId = await db.LaunchJobs.Where(j => j.TeamId == access.TeamId && j.Name == job).Select(j => (int?)j.Id).FirstOrDefaultAsync(ct)
+            ?? throw new NotFoundException($"Job '{job}' not found.");
+        var version = await NewVersionAsync(db, access.TeamId, input, actor, clock.GetUtcNow(), "", ct);
+        version.JobId = jobId;
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
+        version.Number = (await db.LaunchJobVersions.Where(v => v.JobId == jobId).MaxAsync(v => (int?)v.Number, ct) ?? -1) + 1;
+        db.LaunchJobVersions.Add(version);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return View(version);
+    }
+
+    /// <summary>Refused while runs of the job are queued or running; automations using it show as broken.</summary>
+    public async Task DeleteJobAsync(Actor actor, string team, string job, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.RequireAdminAsync(db, actor, team, ct);
+        var row = await db.LaunchJobs.FirstOrDefaultAsync(j => j.TeamId == access.TeamId && j.Name == job, ct)
+            ?? throw new NotFoundException($"Job '{job}' not found.");
+        var active = await db.LaunchRuns.CountAsync(r => r.JobVersion.JobId == row.Id && (r.Status == LaunchRunStatus.Queued || r.Status == LaunchRunStatus.Claimed || r.Status == LaunchRunStatus.Running), ct);
+        if (active > 0)
+        {
+            throw new ConflictException("name", $"Job '{job}' has {active} queued or running run(s): cancel them or wait until they end.");
+        }
+
+        db.LaunchJobs.Remove(row);
+        await db.SaveChangesAsync(ct);
+    }
+
+    // ---- Queues ----
+
+    public async Task<IReadOnlyList<QueueSummary>> ListQueuesAsync(Actor actor, string team, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        return await QueueSummariesAsync(db, access.TeamId, null, ct);
+    }
+
+    public async Task<QueueSummary> GetQueueAsync(Actor actor, string team, string queue, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        return (await QueueSummariesAsync(db, access.TeamId, queue, ct)).FirstOrDefault() ?? throw new NotFoundException($"Queue '{queue}' not found.");
+    }
+
+    public async Task<QueueSummary> CreateQueueAsync(Actor actor, string team, QueueInput input, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.RequireAdminAsync(db, actor, team, ct);
+        var name = ArtifactRules.Name(input.Name, "name", "Queue");
+        var resourceType = string.IsNullOrWhiteSpace(input.ResourceType) ? ResourceTypes.LocalProcess : input.ResourceType.Trim();
+        if (!ResourceTypes.All.Contains(resourceType))
+        {
+            throw new InputException("resourceType", $"Resource type must be one of: {string.Join(", ", ResourceTypes.All)}.");
+        }
+
+        var settings = (input.Settings ?? []).ToJsonString(Compact);
+        if (settings.Length > MaxConfigBytes)
+        {
+            throw new InputException("settings", $"Queue settings must be at most {MaxConfigBytes / 1024} KB.");
+        }
+
+        if (await db.LaunchQueues.AnyAsync(q => q.TeamId == access.TeamId && q.Name == name, ct))
+        {
+            throw new ConflictException("name", $"A queue named '{name}' already exists in this team.");
+        }
+
+        db.LaunchQueues.Add(new LaunchQueue
+        {
+            TeamId = access.TeamId,
+            Name = name,
+            Description = ArtifactRules.Description(input.Description),
+            ResourceType = resourceType,
+            SettingsJson = settings,
+            CreatedAt = clock.GetUtcNow(),
+            CreatedBy = actor.UserName,
+        });
+        await SaveUniqueAsync(db, "name", $"A queue named '{name}' already exists in this team.", ct);
+        return await GetQueueAsync(actor, team, name, ct);
+    }
+
+    /// <summary>Refused while runs are queued or running on it; its finished runs and its agents go with it.</summary>
+    public async Task DeleteQueueAsync(Actor actor, string team, string queue, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.RequireAdminAsync(db, actor, team, ct);
+        var row = await db.LaunchQueues.FirstOrDefaultAsync(q => q.TeamId == access.TeamId && q.Name == queue, ct)
+            ?? throw new NotFoundException($"Queue '{queue}' not found.");
+        var active = await db.LaunchRuns.CountAsync(r => r.QueueId == row.Id && (r.Status == LaunchRunStatus.Queued || r.Status == LaunchRunStatus.Claimed || r.Status == LaunchRunStatus.Running), ct);
+        if (active > 0)
+        {
+            throw new ConflictException("name", $"Queue '{queue}' has {active} queued or running run(s): cancel them or wait until they end.");
+        }
+
+        db.LaunchQueues.Remove(row);
+        await db.SaveChangesAsync(ct);
+    }
+
+    // ---- Runs ----
+
+    public async Task<Paged<LaunchRunSummary>> ListRunsAsync(Actor actor, string team, string? queue, LaunchRunStatus? status, int page = 1, int pageSize = 50, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        page = Math.Max(1, page);
+        pageSize = Math.Clamp(pageSize, 1, 200);
+        var query = db.LaunchRuns.Where(r => r.TeamId == access.TeamId);
+        if (!string.IsNullOrEmpty(queue))
+        {
+            var queueId = await db.LaunchQueues.Where(q => q.TeamId == access.TeamId && q.Name == queue).Select(q => (int?)q.Id).FirstOrDefaultAsync(ct)
+                ?? throw new NotFoundException($"Queue '{queue}' not found.");
+            query = query.Where(r => r.QueueId == queueId);
+        }
+
+        if (status is not null)
+        {
+            query = query.Where(r => r.Status == status);
+        }
+
+        var total = await query.CountAsync(ct);
+        var items = await Summaries(query.OrderByDescending(r => r.Id).Skip((page - 1) * pageSize).Take(pageSize)).ToListAsync(ct);
+        return new Paged<LaunchRunSummary>(items, page, pageSize, total);
+    }
+
+    public async Task<LaunchRunDetail> GetRunAsync(Actor actor, string team, long id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        var query = db.LaunchRuns.Where(r => r.TeamId == access.TeamId && r.Id == id);
+        var summary = await Summaries(query).FirstOrDefaultAsync(ct) ?? throw new NotFoundException($"Launch run {id} not found.");
+        var extra = await query.Select(r => new { r.ConfigJson, r.OutputTail }).FirstAsync(ct);
+        return new LaunchRunDetail(summary, JsonNode.Parse(extra.ConfigJson), extra.OutputTail);
+    }
+
+    /// <summary>Queues a run by hand; the configuration given is merged over the version's defaults.</summary>
+    public async Task<LaunchRunSummary> LaunchAsync(Actor actor, string team, string queue, LaunchRequest request, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        var queueId = await db.LaunchQueues.Where(q => q.TeamId == access.TeamId && q.Name == queue).Select(q => (int?)q.Id).FirstOrDefaultAsync(ct)
+            ?? throw new NotFoundException($"Queue '{queue}' not found.");
+        var version = await ResolveVersionAsync(db, access.TeamId, request.Job, request.Version, ct) ?? throw new InputException(
+            request.Version is null ? "job" : "version", request.Version is null ? $"The team has no job '{request.Job}'." : $"Job '{request.Job}' has no version v{request.Version}.");
+        var projectId = await db.Projects.Where(p => p.TeamId == access.TeamId && p.Name == request.Project).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct)
+            ?? throw new InputException("project", $"The team has no project '{request.Project}'.");
+        var config = ConfigMerge.Merge(ParseObject(version.DefaultConfigJson), request.Config ?? []).ToJsonString(Compact);
+        if (config.Length > MaxConfigBytes)
+        {
+            throw new InputException("config", $"The configuration must be at most {MaxConfigBytes / 1024} KB.");
+        }
+
+        var now = clock.GetUtcNow();
+        var run = new LaunchRun
+        {
+            TeamId = access.TeamId, QueueId = queueId, JobVersionId = version.Id, ProjectId = projectId, ConfigJson = config,
+            Status = LaunchRunStatus.Queued, CreatedAt = now, UpdatedAt = now, CreatedBy = actor.UserName,
+        };
+        db.LaunchRuns.Add(run);
+        await using (var tx = await db.BeginWriteTransactionAsync(ct))
+        {
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
+
+        return await Summaries(db.LaunchRuns.Where(r => r.Id == run.Id)).FirstAsync(ct);
+    }
+
+    /// <summary>
+    /// A queued run is cancelled at once; a claimed or running one is marked, and its agent stops the process
+    /// and reports Cancelled on its next heartbeat or output report.
+    /// </summary>
+    public async Task<LaunchRunSummary> CancelAsync(Actor actor, string team, long id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        var now = clock.GetUtcNow();
+        await using (var tx = await db.BeginWriteTransactionAsync(ct))
+        {
+            var run = await db.LaunchRuns.FirstOrDefaultAsync(r => r.TeamId == access.TeamId && r.Id == id, ct)
+                ?? throw new NotFoundException($"Launch run {id} not found.");
+            switch (run.Status)
+            {
+                case LaunchRunStatus.Queued:
+                    (run.Status, run.EndedAt, run.Error) = (LaunchRunStatus.Cancelled, now, $"Cancelled by {actor.UserName} before an agent claimed it.");
+                    break;
+                case LaunchRunStatus.Claimed or LaunchRunStatus.Running:
+                    run.CancelRequested = true;
+                    break;
+                default:
+                    throw new ConflictException("status", $"Launch run {id} has already ended ({run.Status}).");
+            }
+
+            run.UpdatedAt = now;
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
+
+        return await Summaries(db.LaunchRuns.Where(r => r.Id == id)).FirstAsync(ct);
+    }
+
+    /// <summary>
+    /// Dispatch's half of a launch action: adds (does not save) the launch run for an automation run, from
+    /// its snapshot and stored event. Returns why not when the job, version, queue or project is gone or the
+    /// overrides cannot be rendered.
+    /// </summary>
+    internal static async Task<(LaunchRun? Run, string Description)> CreateForAutomationRunAsync(AppDbContext db, AutomationRun run, DateTimeOffset now, CancellationToken ct)
+    {
+        var version = run.JobId is null ? null : await ResolveVersionAsync(db, run.TeamId, run.JobId.Value, run.JobVersion, ct);
+        if (version is null)
+        {
+            return (null, run.JobVersion is null || run.JobId is null || !await db.LaunchJobs.AnyAsync(j => j.Id == run.JobId, ct)
+                ? $"The job '{run.JobName}' was deleted."
+                : $"Job '{run.JobName}' has no version v{run.JobVersion}.");
+        }
+
+        if (run.QueueId is null || !await db.LaunchQueues.AnyAsync(q => q.Id == run.QueueId && q.TeamId == run.TeamId, ct))
+        {
+            return (null, $"The queue '{run.QueueName}' was deleted.");
+        }
+
+        if (run.DestinationProjectId is null || !await db.Projects.AnyAsync(p => p.Id == run.DestinationProjectId && p.TeamId == run.TeamId, ct))
+        {
+            return (null, "The destination project was deleted.");
+        }
+
+        JsonObject overrides;
+        try
+        {
+            var rendered = PayloadTemplate.Render(string.IsNullOrWhiteSpace(run.PayloadTemplate) ? "{}" : run.PayloadTemplate,
+                await TemplateContext.ForEventAsync(db, run.EventId, new Dictionary<string, string>(), ct));
+            overrides = JsonNode.Parse(rendered) as JsonObject ?? throw new TemplateException("The overrides must be a JSON object.");
+        }
+        catch (TemplateException ex)
+        {
+            return (null, $"The overrides could not be rendered: {ex.Message}");
+        }
+
+        var launch = new LaunchRun
+        {
+            TeamId = run.TeamId,
+            QueueId = run.QueueId.Value,
+            JobVersionId = version.Id,
+            ProjectId = run.DestinationProjectId.Value,
+            ConfigJson = ConfigMerge.Merge(ParseObject(version.DefaultConfigJson), overrides).ToJsonString(Compact),
+            AutomationId = run.AutomationId,
+            AutomationRunId = run.Id,
+            EventId = run.EventId,
+            Status = LaunchRunStatus.Queued,
+            CreatedAt = now,
+            UpdatedAt = now,
+            CreatedBy = $"automation #{run.AutomationId}",
+        };
+        db.LaunchRuns.Add(launch);
+        return (launch, $"Queued {run.JobName}:v{version.Number} on queue '{run.QueueName}'.");
+    }
+
+    /// <summary>Overrides are a JSON object template: variables allowed, secrets not.</summary>
+    public static IReadOnlyList<string> OverrideErrors(string? template)
+    {
+        if (string.IsNullOrWhiteSpace(template))
+        {
+            return [];
+        }
+
+        var errors = PayloadTemplate.Validate(template, [], allowSecrets: false);
+        if (errors.Count == 0 && JsonNode.Parse(template) is not JsonObject)
+        {
+            return ["The overrides must be a JSON object, e.g. {\"learning_rate\": 0.01}."];
+        }
+
+        return errors;
+    }
+
+    // ---- Agents ----
+
+    public async Task<IReadOnlyList<AgentSummary>> ListAgentsAsync(Actor actor, string team, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        var onlineSince = clock.GetUtcNow() - options.CurrentValue.AgentTimeout;
+        return await db.LaunchAgents.Where(a => a.TeamId == access.TeamId)
+            .OrderByDescending(a => a.LastHeartbeatAt)
+            .Select(a => new AgentSummary(a.Id, a.Name, a.Queue.Name, a.Version, a.RegisteredBy, a.RegisteredAt, a.LastHeartbeatAt,
+                a.StoppedAt == null && a.LastHeartbeatAt >= onlineSince,
+                db.LaunchRuns.Where(r => r.AgentId == a.Id && (r.Status == LaunchRunStatus.Claimed || r.Status == LaunchRunStatus.Running))
+                    .Select(r => (long?)r.Id).FirstOrDefault()))
+            .ToListAsync(ct);
+    }
+
+    public async Task<AgentRegistered> RegisterAgentAsync(Actor actor, string team, AgentRegistration registration, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        var queue = await db.LaunchQueues.Where(q => q.TeamId == access.TeamId && q.Name == registration.Queue).Select(q => new { q.Id, q.Name }).FirstOrDefaultAsync(ct)
+            ?? throw new NotFoundException($"Queue '{registration.Queue}' not found.");
+        var name = string.IsNullOrWhiteSpace(registration.Name) ? $"agent-{Guid.NewGuid():N}"[..14] : registration.Name.Trim();
+        if (name.Length > MaxNameLength)
+        {
+            throw new InputException("name", $"Agent name must be at most {MaxNameLength} characters.");
+        }
+
+        var now = clock.GetUtcNow();
+        var agent = new LaunchAgent
+        {
+            TeamId = access.TeamId, QueueId = queue.Id, Name = name, Version = (registration.Version ?? "").Trim() is { Length: <= 64 } v ? v : "",
+            RegisteredBy = actor.UserName, RegisteredAt = now, LastHeartbeatAt = now,
+        };
+        db.LaunchAgents.Add(agent);
+        await using (var tx = await db.BeginWriteTransactionAsync(ct))
+        {
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
+
+        logger.LogInformation("Agent {AgentId} ({Name}) registered on queue {Queue} of team {Team}", agent.Id, name, queue.Name, team);
+        var settings = options.CurrentValue;
+        return new AgentRegistered(agent.Id, queue.Name, (int)Math.Max(1, settings.HeartbeatInterval.TotalSeconds), (int)Math.Max(1, settings.PollInterval.TotalSeconds));
+    }
+
+    /// <summary>Keeps the agent online; the reply names the runs it holds that someone asked to cancel.</summary>
+    public async Task<HeartbeatReply> HeartbeatAsync(Actor actor, string team, int agentId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        await using (var tx = await db.BeginWriteTransactionAsync(ct))
+        {
+            var touched = await db.LaunchAgents.Where(a => a.Id == agentId && a.TeamId == access.TeamId)
+                .ExecuteUpdateAsync(s => s.SetProperty(a => a.LastHeartbeatAt, clock.GetUtcNow()).SetProperty(a => a.StoppedAt, (DateTimeOffset?)null), ct);
+            await tx.CommitAsync(ct);
+            if (touched == 0)
+            {
+                throw new NotFoundException($"Agent {agentId} not found.");
+            }
+        }
+
+        var cancel = await db.LaunchRuns.Where(r => r.AgentId == agentId && r.CancelRequested
+                && (r.Status == LaunchRunStatus.Claimed || r.Status == LaunchRunStatus.Running))
+            .Select(r => r.Id).ToListAsync(ct);
+        return new HeartbeatReply(cancel);
+    }
+
+    /// <summary>An agent that stops cleanly says so: it is offline at once instead of after the timeout.</summary>
+    public async Task StopAgentAsync(Actor actor, string team, int agentId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
+        await db.LaunchAgents.Where(a => a.Id == agentId && a.TeamId == access.TeamId)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.StoppedAt, clock.GetUtcNow()), ct);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>
+    /// Gives the agent the oldest queued run of the queue, or null. The claim is a conditional update
+    /// (status still Queued), so two agents never get the same run, whatever the database.
+    /// </summary>
+    public async Task<ClaimedRun?> ClaimAsync(Actor actor, string team, string queue, int agentId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        var queueId = await db.LaunchQueues.Where(q => q.TeamId == access.TeamId && q.Name == queue).Select(q => (int?)q.Id).FirstOrDefaultAsync(ct)
+            ?? throw new NotFoundException($"Queue '{queue}' not found.");
+        if (!await db.LaunchAgents.AnyAsync(a => a.Id == agentId && a.TeamId == access.TeamId, ct))
+        {
+            throw new NotFoundException($"Agent {agentId} not found.");
+        }
+
+        while (true)
+        {
+            var now = clock.GetUtcNow();
+            long claimed;
+            await using (var tx = await db.BeginWriteTransactionAsync(ct))
+            {
+                await db.LaunchAgents.Where(a => a.Id == agentId).ExecuteUpdateAsync(s => s.SetProperty(a => a.LastHeartbeatAt, now), ct);
+                var candidate = await db.LaunchRuns.Where(r => r.QueueId == queueId && r.Status == LaunchRunStatus.Queued)
+                    .OrderBy(r => r.Id).Select(r => (long?)r.Id).FirstOrDefaultAsync(ct);
+                if (candidate is null)
+                {
+                    await tx.CommitAsync(ct);
+                    return null;
+                }
+
+                var won = await db.LaunchRuns.Where(r => r.Id == candidate && r.Status == LaunchRunStatus.Queued)
+                    .ExecuteUpdateAsync(s => s
+                        .SetProperty(r => r.Status, LaunchRunStatus.Claimed)
+                        .SetProperty(r => r.AgentId, agentId)
+                        .SetProperty(r => r.ClaimedAt, now)
+                        .SetProperty(r => r.UpdatedAt, now), ct);
+                await tx.CommitAsync(ct);
+                if (won == 0)
+                {
+                    continue;
+                }
+
+                claimed = candidate.Value;
+            }
+
+            var run = await db.LaunchRuns.AsNoTracking().Where(r => r.Id == claimed)
+                .Select(r => new { r.Id, Queue = r.Queue.Name, Project = r.Project.Name, Job = r.JobVersion.Job.Name, r.JobVersion, r.ConfigJson, r.AutomationId, r.EventId })
+                .FirstAsync(ct);
+            var (environment, missing) = await ResolveEnvironmentAsync(run.JobVersion.EnvironmentJson, access.TeamId, ct);
+            if (missing is not null)
+            {
+                await FinishAsync(db, claimed, LaunchRunStatus.Failed, null, missing, ct);
+                continue;
+            }
+
+            logger.LogInformation("Agent {AgentId} claimed launch run {RunId}", agentId, claimed);
+            return new ClaimedRun(run.Id, access.Slug, run.Queue, run.Project, run.Job, run.JobVersion.Number, run.JobVersion.Program,
+                JsonSerializer.Deserialize<List<string>>(run.JobVersion.ArgumentsJson) ?? [], run.JobVersion.WorkingDirectory, environment,
+                JsonNode.Parse(run.ConfigJson)!, run.AutomationId, run.EventId);
+        }
+    }
+
+    /// <summary>
+    /// Claimed → Running → Finished / Failed / Cancelled, reported by the agent holding the run. A run that
+    /// went back to its queue (its agent was silent too long) no longer belongs to the agent: 409.
+    /// </summary>
+    public async Task<LaunchRunSummary> ReportStatusAsync(Actor actor, string team, long runId, StatusReport report, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        var now = clock.GetUtcNow();
+        await using (var tx = await db.BeginWriteTransactionAsync(ct))
+        {
+            var run = await HeldRunAsync(db, access.TeamId, runId, report.AgentId, ct);
+            switch (report.Status)
+            {
+                case LaunchRunStatus.Running when run.Status == LaunchRunStatus.Claimed:
+                    (run.Status, run.StartedAt) = (LaunchRunStatus.Running, now);
+                    break;
+                case LaunchRunStatus.Running:
+                    break;
+                case LaunchRunStatus.Finished or LaunchRunStatus.Failed or LaunchRunStatus.Cancelled:
+                    (run.Status, run.ExitCode, run.EndedAt) = (report.Status, report.ExitCode, now);
+                    run.StartedAt ??= now;
+                    run.Error = report.Error is { Length: > 2000 } e ? e[..2000] : report.Error;
+                    break;
+                default:
+                    throw new InputException("status", "An agent reports Running, Finished, Failed or Cancelled.");
+            }
+
+            run.UpdatedAt = now;
+            await db.SaveChangesAsync(ct);
+            await db.LaunchAgents.Where(a => a.Id == report.AgentId).ExecuteUpdateAsync(s => s.SetProperty(a => a.LastHeartbeatAt, now), ct);
+            await tx.CommitAsync(ct);
+        }
+
+        return await Summaries(db.LaunchRuns.Where(r => r.Id == runId)).FirstAsync(ct);
+    }
+
+    /// <summary>Appends to the run's output tail (the newest <see cref="MaxOutputChars"/> characters), secrets of its environment redacted.</summary>
+    public async Task<OutputReply> AppendOutputAsync(Actor actor, string team, long runId, OutputChunk chunk, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        var environmentJson = await db.LaunchRuns.Where(r => r.Id == runId && r.TeamId == access.TeamId).Select(r => r.JobVersion.EnvironmentJson).FirstOrDefaultAsync(ct)
+            ?? throw new NotFoundException($"Launch run {runId} not found.");
+        var text = chunk.Text ?? "";
+        if (SecretReference().IsMatch(environmentJson))
+        {
+            var values = await secrets.GetValuesAsync(access.TeamId, ct);
+            var used = SecretReference().Matches(environmentJson).Select(m => m.Groups[1].Value).Distinct()
+                .Select(n => values.GetValueOrDefault(n)).OfType<string>().Where(v => v.Length >= 4).OrderByDescending(v => v.Length).ToList();
+            text = DeliveryJob.Redact(text, used);
+        }
+
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
+        var run = await HeldRunAsync(db, access.TeamId, runId, chunk.AgentId, ct);
+        var tail = run.OutputTail + text;
+        run.OutputTail = tail.Length > MaxOutputChars ? tail[^MaxOutputChars..] : tail;
+        run.UpdatedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return new OutputReply(run.CancelRequested);
+    }
+
+    /// <summary>
+    /// Runs held by an agent that stopped heartbeating go back to their queue (or fail after
+    /// <see cref="LaunchOptions.MaxRequeues"/> returns; a run someone asked to cancel is cancelled).
+    /// </summary>
+    public async Task<int> RequeueLostRunsAsync(CancellationToken ct = default)
+    {
+        var settings = options.CurrentValue;
+        var now = clock.GetUtcNow();
+        var silentSince = now - settings.AgentTimeout;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
+        var lost = await db.LaunchRuns.Include(r => r.Agent)
+            .Where(r => (r.Status == LaunchRunStatus.Claimed || r.Status == LaunchRunStatus.Running)
+                        && (r.Agent == null || r.Agent.LastHeartbeatAt < silentSince || r.Agent.StoppedAt != null))
+            .ToListAsync(ct);
+        foreach (var run in lost)
+        {
+            var agent = run.Agent is null ? "Its agent" : $"Agent '{run.Agent.Name}'";
+            if (run.CancelRequested)
+            {
+                (run.Status, run.EndedAt, run.Error) = (LaunchRunStatus.Cancelled, now, $"{agent} stopped responding; the run was cancelled.");
+            }
+            else if (run.Requeues >= settings.MaxRequeues)
+            {
+                (run.Status, run.EndedAt, run.Error) = (LaunchRunStatus.Failed, now, $"{agent} stopped responding and the run was already given back {run.Requeues} times.");
+            }
+            else
+            {
+                (run.Status, run.AgentId, run.ClaimedAt, run.StartedAt) = (LaunchRunStatus.Queued, null, null, null);
+                run.Requeues++;
+                run.Error = $"{agent} stopped heartbeating; the run went back to the queue.";
+            }
+
+            run.UpdatedAt = now;
+        }
+
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        if (lost.Count > 0)
+        {
+            logger.LogWarning("{Count} launch run(s) of silent agents went back to their queue or ended", lost.Count);
+        }
+
+        return lost.Count;
+    }
+
+    // ---- Helpers ----
+
+    private static IQueryable<JobSummary> JobSummaries(AppDbContext db, int teamId) =>
+        db.LaunchJobs.Where(j => j.TeamId == teamId).Select(j => new JobSummary(
+            j.Id, j.Name, j.Description,
+            j.Versions.Max(v => (int?)v.Number) ?? 0,
+            j.Versions.Count,
+            db.Automations.Count(a => a.JobId == j.Id && a.DeletedAt == null),
+            j.CreatedAt, j.CreatedBy));
+
+    private async Task<List<QueueSummary>> QueueSummariesAsync(AppDbContext db, int teamId, string? name, CancellationToken ct)
+    {
+        var onlineSince = clock.GetUtcNow() - options.CurrentValue.AgentTimeout;
+        var query = db.LaunchQueues.Where(q => q.TeamId == teamId);
+        if (name is not null)
+        {
+            query = query.Where(q => q.Name == name);
+        }
+
+        var rows = await query.OrderBy(q => q.Name).Select(q => new
+        {
+            q.Id, q.Name, q.Description, q.ResourceType, q.SettingsJson, q.CreatedAt, q.CreatedBy,
+            Queued = db.LaunchRuns.Count(r => r.QueueId == q.Id && r.Status == LaunchRunStatus.Queued),
+            Active = db.LaunchRuns.Count(r => r.QueueId == q.Id && (r.Status == LaunchRunStatus.Claimed || r.Status == LaunchRunStatus.Running)),
+            Online = db.LaunchAgents.Count(a => a.QueueId == q.Id && a.StoppedAt == null && a.LastHeartbeatAt >= onlineSince),
+            Used = db.Automations.Count(a => a.QueueId == q.Id && a.DeletedAt == null),
+        }).ToListAsync(ct);
+        return rows.Select(q => new QueueSummary(q.Id, q.Name, q.Description, q.ResourceType, ParseObject(q.SettingsJson), q.Queued, q.Active, q.Online, q.Used, q.CreatedAt, q.CreatedBy)).ToList();
+    }
+
+    private static IQueryable<LaunchRunSummary> Summaries(IQueryable<LaunchRun> runs) =>
+        runs.Select(r => new LaunchRunSummary(
+            r.Id, r.Queue.Name, r.JobVersion.Job.Name, r.JobVersion.Number, r.Project.Name, r.Status,
+            r.Agent == null ? null : r.Agent.Name, r.ExitCode, r.Error, r.AutomationId, r.AutomationRunId, r.EventId,
+            r.CancelRequested, r.Requeues, r.CreatedAt, r.CreatedBy, r.ClaimedAt, r.StartedAt, r.EndedAt));
+
+    private static JobVersionView View(LaunchJobVersion v) => new(
+        v.Number, v.Program, JsonSerializer.Deserialize<List<string>>(v.ArgumentsJson) ?? [], v.WorkingDirectory,
+        JsonSerializer.Deserialize<Dictionary<string, string>>(v.EnvironmentJson) ?? [], ParseObject(v.DefaultConfigJson), v.Notes, v.CreatedAt, v.CreatedBy);
+
+    private static JsonObject ParseObject(string json) => JsonNode.Parse(json) as JsonObject ?? [];
+
+    private static Task<LaunchJobVersion?> ResolveVersionAsync(AppDbContext db, int teamId, string job, int? number, CancellationToken ct) =>
+        db.LaunchJobVersions.Where(v => v.Job.TeamId == teamId && v.Job.Name == job && (number == null || v.Number == number))
+            .OrderByDescending(v => v.Number).FirstOrDefaultAsync(ct);
+
+    /// <summary>The version to run: the given number, or the latest at this moment.</summary>
+    private static Task<LaunchJobVersion?> ResolveVersionAsync(AppDbContext db, int teamId, int jobId, int? number, CancellationToken ct) =>
+        db.LaunchJobVersions.Where(v => v.JobId == jobId && v.Job.TeamId == teamId && (number == null || v.Number == number))
+            .OrderByDescending(v => v.Number).FirstOrDefaultAsync(ct);
+
+    private async Task<LaunchJobVersion> NewVersionAsync(AppDbContext db, int teamId, JobVersionInput? input, Actor actor, DateTimeOffset now, string prefix, CancellationToken ct)
+    {
+        if (input is null)
+        {
+            throw new InputException(prefix + "program", "A job needs its first version: the program to run.");
+        }
+
+        var program = (input.Program ?? "").Trim();
+        if (program.Length is 0 or > MaxProgramLength || program.Contains('\0'))
+        {
+            throw new InputException(prefix + "program", $"Program is required (at most {MaxProgramLength} characters), e.g. python or /usr/bin/env.");
+        }
+
+        var arguments = input.Arguments ?? [];
+        if (arguments.Count > MaxArguments || arguments.Any(a => a is null || a.Length > MaxValueLength || a.Contains('\0')))
+        {
+            throw new InputException(prefix + "arguments", $"At most {MaxArguments} arguments of at most {MaxValueLength} characters each.");
+        }
+
+        var workingDirectory = string.IsNullOrWhiteSpace(input.WorkingDirectory) ? null : input.WorkingDirectory.Trim();
+        if (workingDirectory is { Length: > MaxProgramLength })
+        {
+            throw new InputException(prefix + "workingDirectory", $"Working directory must be at most {MaxProgramLength} characters.");
+        }
+
+        var environment = input.Environment ?? new Dictionary<string, string>();
+        if (environment.Count > MaxEnvironmentVariables)
+        {
+            throw new InputException(prefix + "environment", $"At most {MaxEnvironmentVariables} environment variables.");
+        }
+
+        var secretNames = (await db.TeamSecrets.Where(s => s.TeamId == teamId).Select(s => s.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
+        foreach (var (key, value) in environment)
+        {
+            var field = $"{prefix}environment.{key}";
+            if (key is null || !EnvironmentNamePattern().IsMatch(key))
+            {
+                throw new InputException(field, $"Environment variable name '{key}' is invalid: use letters, digits and '_', not starting with a digit.");
+            }
+            if (key.StartsWith(ReservedEnvironmentPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InputException(field, $"Names starting with {ReservedEnvironmentPrefix} are set by the agent for every run.");
+            }
+            if (value is null || value.Length > MaxValueLength || value.Contains('\0'))
+            {
+                throw new InputException(field, $"The value of {key} must be at most {MaxValueLength} characters.");
+            }
+            if (SecretReference().Matches(value).Select(m => m.Groups[1].Value).FirstOrDefault(n => !secretNames.Contains(n)) is { } missing)
+            {
+                throw new InputException(field, $"{key} references ${{{missing}}}, which is not a secret of this team.");
+            }
+        }
+
+        var defaults = (input.DefaultConfig ?? []).ToJsonString(Compact);
+        if (Encoding.UTF8.GetByteCount(defaults) > MaxConfigBytes)
+        {
+            throw new InputException(prefix + "defaultConfig", $"The default configuration must be at most {MaxConfigBytes / 1024} KB.");
+        }
+
+        return new LaunchJobVersion
+        {
+            Program = program,
+            ArgumentsJson = JsonSerializer.Serialize(arguments, Compact),
+            WorkingDirectory = workingDirectory,
+            EnvironmentJson = JsonSerializer.Serialize(environment, Compact),
+            DefaultConfigJson = defaults,
+            Notes = ArtifactRules.Description(input.Notes, prefix + "notes"),
+            CreatedAt = now,
+            CreatedBy = actor.UserName,
+        };
+    }
+
+    private async Task<(IReadOnlyDictionary<string, string> Environment, string? Missing)> ResolveEnvironmentAsync(string environmentJson, int teamId, CancellationToken ct)
+    {
+        var environment = JsonSerializer.Deserialize<Dictionary<string, string>>(environmentJson) ?? [];
+        if (!SecretReference().IsMatch(environmentJson))
+        {
+            return (environment, null);
+        }
+
+        var values = await secrets.GetValuesAsync(teamId, ct);
+        var resolved = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in environment)
+        {
+            if (SecretReference().Matches(value).Select(m => m.Groups[1].Value).FirstOrDefault(n => !values.ContainsKey(n)) is { } missing)
+            {
+                return (resolved, $"Environment variable {key} references the secret {missing}, which no longer exists.");
+            }
+
+            resolved[key] = SecretReference().Replace(value, m => values[m.Groups[1].Value]);
+        }
+
+        return (resolved, null);
+    }
+
+    private async Task FinishAsync(AppDbContext db, long runId, LaunchRunStatus status, int? exitCode, string error, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
+        await db.LaunchRuns.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s
+            .SetProperty(r => r.Status, status).SetProperty(r => r.ExitCode, exitCode).SetProperty(r => r.Error, error)
+            .SetProperty(r => r.EndedAt, now).SetProperty(r => r.UpdatedAt, now), ct);
+        await tx.CommitAsync(ct);
+    }
+
+    private static async Task<LaunchRun> HeldRunAsync(AppDbContext db, int teamId, long runId, int agentId, CancellationToken ct)
+    {
+        var run = await db.LaunchRuns.FirstOrDefaultAsync(r => r.Id == runId && r.TeamId == teamId, ct)
+            ?? throw new NotFoundException($"Launch run {runId} not found.");
+        if (run.AgentId != agentId || run.Status is not (LaunchRunStatus.Claimed or LaunchRunStatus.Running))
+        {
+            throw new ConflictException("agentId", $"Launch run {runId} is not held by agent {agentId} (it is {run.Status}): stop working on it.");
+        }
+
+        return run;
+    }
+
+    private static async Task SaveUniqueAsync(AppDbContext db, string field, string message, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            throw new ConflictException(field, message);
+        }
+    }
+}
