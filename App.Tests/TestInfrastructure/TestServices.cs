@@ -3,6 +3,7 @@ using Automations.Features.ApiKeys;
 using Automations.Features.Artifacts;
 using Automations.Features.Automations;
 using Automations.Features.Dispatch;
+using Automations.Features.Launch;
 using Automations.Features.Secrets;
 using Automations.Features.Teams;
 using Automations.Features.Webhooks;
@@ -55,7 +56,7 @@ public sealed class TestServices : IAsyncDisposable
         services.AddAppDataProtection(configuration, environment);
         services.AddGuardedHttpClient(configuration);
         services.AddSingleton<IHostResolver>(Resolver);
-        services.AddTeams().AddSecrets().AddWebhooks().AddApiKeys().AddArtifacts().AddAutomations().AddDispatch(configuration);
+        services.AddTeams().AddSecrets().AddWebhooks().AddApiKeys().AddArtifacts().AddAutomations().AddDispatch(configuration).AddLaunch(configuration);
         services.AddSingleton<IDispatchQueue>(Queue);
         services.AddSingleton<ILoggerProvider>(Logs);
         // The same Identity schema version as the app, or the model would differ from the migrations.

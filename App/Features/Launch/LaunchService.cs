@@ -49,14 +49,14 @@ public sealed partial class LaunchService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await TeamService.GetAccessAsync(db, actor, team, ct);
-        return await JobSummaries(db, access.TeamId).OrderBy(j => j.Name).ToListAsync(ct);
+        return await JobSummaries(db, access.TeamId, null).ToListAsync(ct);
     }
 
     public async Task<JobDetail> GetJobAsync(Actor actor, string team, string job, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await TeamService.GetAccessAsync(db, actor, team, ct);
-        var summary = await JobSummaries(db, access.TeamId).FirstOrDefaultAsync(j => j.Name == job, ct)
+        var summary = await JobSummaries(db, access.TeamId, job).FirstOrDefaultAsync(ct)
             ?? throw new NotFoundException($"Job '{job}' not found.");
         var versions = await db.LaunchJobVersions.Where(v => v.JobId == summary.Id).OrderByDescending(v => v.Number).ToListAsync(ct);
         return new JobDetail(summary, versions.Select(View).ToList());
@@ -611,8 +611,8 @@ public sealed partial class LaunchService(
 
     // ---- Helpers ----
 
-    private static IQueryable<JobSummary> JobSummaries(AppDbContext db, int teamId) =>
-        db.LaunchJobs.Where(j => j.TeamId == teamId).Select(j => new JobSummary(
+    private static IQueryable<JobSummary> JobSummaries(AppDbContext db, int teamId, string? name) =>
+        db.LaunchJobs.Where(j => j.TeamId == teamId && (name == null || j.Name == name)).OrderBy(j => j.Name).Select(j => new JobSummary(
             j.Id, j.Name, j.Description,
             j.Versions.Max(v => (int?)v.Number) ?? 0,
             j.Versions.Count,
