@@ -95,11 +95,16 @@ public sealed partial class AppFactory : WebApplicationFactory<Program>
     /// <summary>An HttpClient that calls the API with a fresh key of <paramref name="actor"/>.</summary>
     public async Task<HttpClient> ApiClientAsync(Actor actor)
     {
-        using var scope = Services.CreateScope();
-        var key = await scope.ServiceProvider.GetRequiredService<ApiKeyService>().CreateAsync(actor, "tests");
         var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Key);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await ApiKeyAsync(actor));
         return client;
+    }
+
+    /// <summary>A fresh API key of <paramref name="actor"/>, as shown once on the API keys page.</summary>
+    public async Task<string> ApiKeyAsync(Actor actor)
+    {
+        using var scope = Services.CreateScope();
+        return (await scope.ServiceProvider.GetRequiredService<ApiKeyService>().CreateAsync(actor, "tests")).Key;
     }
 
     /// <summary>An HttpClient signed in through the real login form (cookie auth), as a browser would be.</summary>

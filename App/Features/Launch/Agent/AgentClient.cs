@@ -23,6 +23,8 @@ public sealed class AgentClient(HttpClient http, string team, ILogger logger)
 
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
 
+    public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(500);
+
     public static HttpClient CreateHttpClient(Uri server, string apiKey)
     {
         var client = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(30) };
@@ -52,7 +54,7 @@ public sealed class AgentClient(HttpClient http, string team, ILogger logger)
 
     private async Task<T?> SendAsync<T>(string path, object? body, CancellationToken ct, bool retry = true)
     {
-        var delay = TimeSpan.FromMilliseconds(500);
+        var delay = InitialBackoff;
         while (true)
         {
             try

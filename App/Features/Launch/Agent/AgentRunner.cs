@@ -122,7 +122,7 @@ public sealed class AgentRunner(AgentClient client, AgentSettings settings, ILog
     private async Task ExecuteAsync(int agentId, ClaimedRun run, CancellationToken ct)
     {
         logger.LogInformation("Run {RunId}: {Job}:v{Version} for project {Project}", run.RunId, run.Job, run.JobVersion, run.Project);
-        var directory = Path.Combine(settings.WorkRoot, $"run-{run.RunId}-{Guid.NewGuid():N}"[..40]);
+        var directory = Path.Combine(settings.WorkRoot, $"run-{run.RunId}-{Guid.NewGuid().ToString("N")[..8]}");
         Directory.CreateDirectory(directory);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
         lock (_gate)
