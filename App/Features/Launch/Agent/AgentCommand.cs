@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Automations.Features.Launch.Agent;
 
 /// <summary>
@@ -39,12 +41,16 @@ public static class AgentCommand
         }, logger);
 
         using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        // Ctrl+C and SIGTERM (systemd, docker stop) stop the agent gracefully: a running process is stopped
+        // and its run reported, instead of the server finding out only when the heartbeats stop.
+        void Stop(PosixSignalContext context)
         {
-            e.Cancel = true;
+            context.Cancel = true;
             stop.Cancel();
-        };
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         try
         {
             await runner.RunAsync(stop.Token);
