@@ -30,6 +30,22 @@ public class PagesHttpTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/teams/{_team.Slug}/settings")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/teams/{_team.Slug}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/teams/no-such-team/settings")).StatusCode);
+        foreach (var launch in new[] { "launch", "launch/jobs", "launch/agents", "launch/jobs/train", "launch/queues/gpu", "launch/runs/1" })
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/teams/{_team.Slug}/{launch}")).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Member_sees_the_launch_pages_without_create_buttons()
+    {
+        using var client = await _app.SignedInClientAsync(_team.Member.UserName);
+
+        var html = await client.GetStringAsync($"/teams/{_team.Slug}/launch/jobs");
+
+        Assert.Contains("Only team admins create jobs and queues", html);
+        Assert.DoesNotContain("New job", html);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/teams/{_team.Slug}/launch/queues/no-such-queue")).StatusCode);
     }
 
     [Fact]
