@@ -270,7 +270,7 @@ public partial class AutomationWizard
             : rendered with
             {
                 Json = Pretty(ConfigMerge.Merge(defaults, System.Text.Json.Nodes.JsonNode.Parse(rendered.Json) as System.Text.Json.Nodes.JsonObject ?? []).ToJsonString()),
-                Source = rendered.FromSample ? $"Sample: {rendered.Source}" : $"From {rendered.Source}",
+                Source = rendered.FromSample ? rendered.Source : $"From {rendered.Source}",
             };
     }
 
