@@ -281,6 +281,27 @@ public class LaunchServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_secret_in_the_latest_version_of_a_job_cannot_be_deleted_and_a_run_needing_a_deleted_one_fails_at_claim()
+    {
+        await SetUpAsync();
+        var secrets = _services.Get<SecretService>();
+        var pinned = await Launch.LaunchAsync(_team.Member, _team.Slug, "gpu", new LaunchRequest("train", 0, "training"));
+
+        var refused = await Assert.ThrowsAsync<ConflictException>(() => secrets.DeleteAsync(_team.Admin, _team.Slug, "HF_TOKEN"));
+        Assert.Contains("job(s): train", refused.Message);
+        await Launch.AddVersionAsync(_team.Admin, _team.Slug, "train", Version(environment: []));
+        await secrets.DeleteAsync(_team.Admin, _team.Slug, "HF_TOKEN");
+        var latest = await LaunchAsync();
+
+        var claimed = await Launch.ClaimAsync(_team.Member, _team.Slug, "gpu", await RegisterAsync());
+
+        Assert.Equal(latest.Id, claimed!.RunId);
+        var failed = (await Launch.GetRunAsync(_team.Member, _team.Slug, pinned.Id)).Run;
+        Assert.Equal(LaunchRunStatus.Failed, failed.Status);
+        Assert.Contains("references the secret HF_TOKEN, which no longer exists", failed.Error);
+    }
+
+    [Fact]
     public async Task Deleting_a_queue_with_active_runs_is_refused()
     {
         await SetUpAsync();

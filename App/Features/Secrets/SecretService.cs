@@ -81,6 +81,17 @@ public sealed partial class SecretService(IDbContextFactory<AppDbContext> dbFact
             throw new ConflictException("name", $"Secret '{name}' is used by webhook(s): {string.Join(", ", hooks)}. Change those webhooks first.");
         }
 
+        // The latest version of a job is what "latest" automations run; older versions that reference the
+        // secret fail their runs with a clear message instead of blocking the deletion forever.
+        var reference = "${" + name + "}";
+        var jobs = await db.LaunchJobs.Where(j => j.TeamId == access.TeamId)
+            .Select(j => new { j.Name, Latest = j.Versions.OrderByDescending(v => v.Number).Select(v => v.EnvironmentJson).FirstOrDefault() })
+            .ToListAsync(ct);
+        if (jobs.Where(j => j.Latest?.Contains(reference, StringComparison.Ordinal) == true).Select(j => j.Name).ToList() is { Count: > 0 } users)
+        {
+            throw new ConflictException("name", $"Secret '{name}' is used in the environment of job(s): {string.Join(", ", users)}. Add a version without it first.");
+        }
+
         db.TeamSecrets.Remove(secret);
         await db.SaveChangesAsync(ct);
     }
