@@ -62,7 +62,7 @@ public class LaunchAgentProcessTests : IAsyncLifetime
         }
 
         using var api = new HttpClient { BaseAddress = new Uri(_baseUrl) };
-        var key = await _app.ApiKeyAsync(team.Member);
+        var key = await _app.ApiKeyAsync(team.Admin);
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         var logged = await api.PostAsJsonAsync($"/api/v1/teams/{team.Slug}/projects/vision/collections/model/versions", new { type = "model" }, ct);
         Assert.True(logged.IsSuccessStatusCode, await logged.Content.ReadAsStringAsync(ct));
@@ -117,7 +117,7 @@ public class LaunchAgentProcessTests : IAsyncLifetime
             runId = (await launch.LaunchAsync(team.Member, team.Slug, "gpu", new LaunchRequest("long", null, "training"))).Id;
         }
 
-        var key = await _app.ApiKeyAsync(team.Member);
+        var key = await _app.ApiKeyAsync(team.Admin);
         using var agent = StartAgent(key, team.Slug);
         agent.BeginOutputReadLine();
         agent.BeginErrorReadLine();

@@ -73,6 +73,10 @@ public class LaunchApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, (await admin.PostAsync($"{_launch}/queues", Json(new QueueInput("gpu")))).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await member.PostAsync($"{_launch}/jobs/train/versions", Json(new JobVersionInput("python")))).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await member.DeleteAsync($"{_launch}/queues/gpu")).StatusCode);
+        // An agent receives the secrets of the jobs it runs: only an admin's key may act as one.
+        Assert.Equal(HttpStatusCode.Forbidden, (await member.PostAsync($"{_launch}/agents", Json(new AgentRegistration("gpu")))).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await member.PostAsync($"{_launch}/queues/gpu/claim", Json(new AgentRequest(1)))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsync($"{_launch}/agents", Json(new AgentRegistration("gpu")))).StatusCode);
 
         foreach (var path in new[] { $"{_launch}/jobs", $"{_launch}/jobs/train", $"{_launch}/queues", $"{_launch}/queues/gpu", $"{_launch}/queues/gpu/runs", $"{_launch}/agents", $"{_launch}/runs" })
         {
@@ -100,7 +104,7 @@ public class LaunchApiTests : IAsyncLifetime
         var claims = new ConcurrentBag<(int Agent, long Run)>();
         await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
         {
-            using var client = await _app.ApiClientAsync(_team.Member);
+            using var client = await _app.ApiClientAsync(_team.Admin);
             var registered = await (await client.PostAsync($"{_launch}/agents", Json(new AgentRegistration("gpu", $"agent-{i}")))).Content.ReadFromJsonAsync<AgentRegistered>(AgentClient.Json);
             while (true)
             {
@@ -125,7 +129,7 @@ public class LaunchApiTests : IAsyncLifetime
     private async Task<(AgentRunner Runner, HttpClient Http)> AgentAsync(int maxRuns, HttpMessageHandler? flaky = null)
     {
         var http = flaky is null ? _app.CreateClient() : new HttpClient(flaky) { BaseAddress = _app.Server.BaseAddress };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await _app.ApiKeyAsync(_team.Member));
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await _app.ApiKeyAsync(_team.Admin));
         var client = new AgentClient(http, _team.Slug, NullLogger.Instance) { InitialBackoff = TimeSpan.FromMilliseconds(50), MaxBackoff = TimeSpan.FromMilliseconds(200) };
         var runner = new AgentRunner(client, new AgentSettings
         {

@@ -32,7 +32,7 @@ public class LaunchPagesTests : IAsyncLifetime
     public async Task Members_see_jobs_queues_and_agents_but_no_create_buttons()
     {
         await SetUpAsync();
-        await Launch.RegisterAgentAsync(_team.Member, _team.Slug, new AgentRegistration("gpu", "box-1"));
+        await Launch.RegisterAgentAsync(_team.Admin, _team.Slug, new AgentRegistration("gpu", "box-1"));
         await using var ctx = new AppTestContext(_services, _team.Member);
         ctx.RenderProviders();
 
@@ -113,9 +113,9 @@ public class LaunchPagesTests : IAsyncLifetime
         var page = ctx.Render<QueuePage>(p => p.Add(x => x.Team, _team.Slug).Add(x => x.Queue, "gpu"));
         page.WaitForAssertion(() => Assert.Equal("Queued", page.Find("[data-testid=launch-status]").TextContent.Trim()));
 
-        var agent = (await Launch.RegisterAgentAsync(_team.Member, _team.Slug, new AgentRegistration("gpu", "box"))).AgentId;
-        await Launch.ClaimAsync(_team.Member, _team.Slug, "gpu", agent);
-        await Launch.ReportStatusAsync(_team.Member, _team.Slug, run.Id, new StatusReport(agent, LaunchRunStatus.Running));
+        var agent = (await Launch.RegisterAgentAsync(_team.Admin, _team.Slug, new AgentRegistration("gpu", "box"))).AgentId;
+        await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
+        await Launch.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(agent, LaunchRunStatus.Running));
 
         // The table reloads on its own timer: no click, no navigation.
         page.WaitForAssertion(() => Assert.Equal("Running", page.Find("[data-testid=launch-status]").TextContent.Trim()), TimeSpan.FromSeconds(10));

@@ -46,7 +46,7 @@ public class LaunchServiceTests : IAsyncLifetime
     }
 
     private async Task<int> RegisterAsync(string name = "agent-1") =>
-        (await Launch.RegisterAgentAsync(_team.Member, _team.Slug, new AgentRegistration("gpu", name, "1.0"))).AgentId;
+        (await Launch.RegisterAgentAsync(_team.Admin, _team.Slug, new AgentRegistration("gpu", name, "1.0"))).AgentId;
 
     private Task<LaunchRunSummary> LaunchAsync(JsonObject? config = null) =>
         Launch.LaunchAsync(_team.Member, _team.Slug, "gpu", new LaunchRequest("train", null, "training", config));
@@ -75,6 +75,9 @@ public class LaunchServiceTests : IAsyncLifetime
         await Assert.ThrowsAsync<ForbiddenException>(() => Launch.CreateQueueAsync(_team.Member, _team.Slug, new QueueInput("cpu")));
         await Assert.ThrowsAsync<ForbiddenException>(() => Launch.AddVersionAsync(_team.Member, _team.Slug, "train", Version()));
         await Assert.ThrowsAsync<ForbiddenException>(() => Launch.DeleteQueueAsync(_team.Member, _team.Slug, "gpu"));
+        await Assert.ThrowsAsync<ForbiddenException>(() => Launch.RegisterAgentAsync(_team.Member, _team.Slug, new AgentRegistration("gpu")));
+        var agent = await RegisterAsync();
+        await Assert.ThrowsAsync<ForbiddenException>(() => Launch.ClaimAsync(_team.Member, _team.Slug, "gpu", agent));
         await Assert.ThrowsAsync<NotFoundException>(() => Launch.ListJobsAsync(_team.Outsider, _team.Slug));
         await Assert.ThrowsAsync<NotFoundException>(() => Launch.GetQueueAsync(_team.Outsider, _team.Slug, "gpu"));
         await Assert.ThrowsAsync<NotFoundException>(() => Launch.RegisterAgentAsync(_team.Outsider, _team.Slug, new AgentRegistration("gpu")));
@@ -123,7 +126,7 @@ public class LaunchServiceTests : IAsyncLifetime
         await LaunchAsync();
         var agent = await RegisterAsync();
 
-        var claimed = await Launch.ClaimAsync(_team.Member, _team.Slug, "gpu", agent);
+        var claimed = await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
 
         Assert.NotNull(claimed);
         Assert.Equal(first.Id, claimed.RunId);
@@ -141,7 +144,7 @@ public class LaunchServiceTests : IAsyncLifetime
     {
         await SetUpAsync();
         var agent = await RegisterAsync();
-        Assert.Null(await Launch.ClaimAsync(_team.Member, _team.Slug, "gpu", agent));
+        Assert.Null(await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent));
         var runs = new List<long>();
         for (var i = 0; i < 40; i++)
         {
@@ -160,7 +163,7 @@ public class LaunchServiceTests : IAsyncLifetime
             var mine = new List<long>();
             using var scope = _services.Provider.CreateScope();
             var launch = scope.ServiceProvider.GetRequiredService<LaunchService>();
-            while (await launch.ClaimAsync(_team.Member, _team.Slug, "gpu", id) is { } run)
+            while (await launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", id) is { } run)
             {
                 mine.Add(run.RunId);
             }
@@ -180,18 +183,18 @@ public class LaunchServiceTests : IAsyncLifetime
         var run = await LaunchAsync();
         var holder = await RegisterAsync("holder");
         var other = await RegisterAsync("other");
-        await Launch.ClaimAsync(_team.Member, _team.Slug, "gpu", holder);
+        await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", holder);
 
-        await Assert.ThrowsAsync<ConflictException>(() => Launch.ReportStatusAsync(_team.Member, _team.Slug, run.Id, new StatusReport(other, LaunchRunStatus.Running)));
-        Assert.Equal(LaunchRunStatus.Running, (await Launch.ReportStatusAsync(_team.Member, _team.Slug, run.Id, new StatusReport(holder, LaunchRunStatus.Running))).Status);
-        await Launch.AppendOutputAsync(_team.Member, _team.Slug, run.Id, new OutputChunk(holder, $"token is {Token}\n"));
-        var ended = await Launch.ReportStatusAsync(_team.Member, _team.Slug, run.Id, new StatusReport(holder, LaunchRunStatus.Failed, 3, "The process exited with code 3."));
+        await Assert.ThrowsAsync<ConflictException>(() => Launch.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(other, LaunchRunStatus.Running)));
+        Assert.Equal(LaunchRunStatus.Running, (await Launch.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(holder, LaunchRunStatus.Running))).Status);
+        await Launch.AppendOutputAsync(_team.Admin, _team.Slug, run.Id, new OutputChunk(holder, $"token is {Token}\n"));
+        var ended = await Launch.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(holder, LaunchRunStatus.Failed, 3, "The process exited with code 3."));
 
         Assert.Equal((LaunchRunStatus.Failed, 3), (ended.Status, ended.ExitCode));
         var detail = await Launch.GetRunAsync(_team.Member, _team.Slug, run.Id);
         Assert.Equal("token is [redacted]\n", detail.OutputTail);
         Assert.NotNull(detail.Run.StartedAt);
-        await Assert.ThrowsAsync<ConflictException>(() => Launch.ReportStatusAsync(_team.Member, _team.Slug, run.Id, new StatusReport(holder, LaunchRunStatus.Finished, 0)));
+        await Assert.ThrowsAsync<ConflictException>(() => Launch.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(holder, LaunchRunStatus.Finished, 0)));
     }
 
     [Fact]
@@ -200,10 +203,10 @@ public class LaunchServiceTests : IAsyncLifetime
         await SetUpAsync();
         var run = await LaunchAsync();
         var agent = await RegisterAsync();
-        await Launch.ClaimAsync(_team.Member, _team.Slug, "gpu", agent);
+        await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
 
-        await Launch.AppendOutputAsync(_team.Member, _team.Slug, run.Id, new OutputChunk(agent, new string('a', LaunchService.MaxOutputChars)));
-        await Launch.AppendOutputAsync(_team.Member, _team.Slug, run.Id, new OutputChunk(agent, "the end"));
+        await Launch.AppendOutputAsync(_team.Admin, _team.Slug, run.Id, new OutputChunk(agent, new string('a', LaunchService.MaxOutputChars)));
+        await Launch.AppendOutputAsync(_team.Admin, _team.Slug, run.Id, new OutputChunk(agent, "the end"));
 
         var tail = (await Launch.GetRunAsync(_team.Member, _team.Slug, run.Id)).OutputTail;
         Assert.Equal(LaunchService.MaxOutputChars, tail.Length);
@@ -219,13 +222,13 @@ public class LaunchServiceTests : IAsyncLifetime
         var agent = await RegisterAsync();
 
         Assert.Equal(LaunchRunStatus.Cancelled, (await Launch.CancelAsync(_team.Member, _team.Slug, queued.Id)).Status);
-        var claimed = await Launch.ClaimAsync(_team.Member, _team.Slug, "gpu", agent);
+        var claimed = await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
         Assert.Equal(running.Id, claimed!.RunId);
         var asked = await Launch.CancelAsync(_team.Member, _team.Slug, running.Id);
 
         Assert.Equal((LaunchRunStatus.Claimed, true), (asked.Status, asked.CancelRequested));
-        Assert.Equal([running.Id], (await Launch.HeartbeatAsync(_team.Member, _team.Slug, agent)).CancelRunIds);
-        Assert.True((await Launch.AppendOutputAsync(_team.Member, _team.Slug, running.Id, new OutputChunk(agent, ""))).CancelRequested);
+        Assert.Equal([running.Id], (await Launch.HeartbeatAsync(_team.Admin, _team.Slug, agent)).CancelRunIds);
+        Assert.True((await Launch.AppendOutputAsync(_team.Admin, _team.Slug, running.Id, new OutputChunk(agent, ""))).CancelRequested);
         await Assert.ThrowsAsync<ConflictException>(() => Launch.CancelAsync(_team.Member, _team.Slug, queued.Id));
     }
 
@@ -235,7 +238,7 @@ public class LaunchServiceTests : IAsyncLifetime
         await SetUpAsync();
         var run = await LaunchAsync();
         var silent = await RegisterAsync("silent");
-        await Launch.ClaimAsync(_team.Member, _team.Slug, "gpu", silent);
+        await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", silent);
 
         _services.Clock.Advance(TimeSpan.FromSeconds(30));
         Assert.Equal(0, await Launch.RequeueLostRunsAsync());
@@ -244,13 +247,13 @@ public class LaunchServiceTests : IAsyncLifetime
 
         var back = (await Launch.GetRunAsync(_team.Member, _team.Slug, run.Id)).Run;
         Assert.Equal((LaunchRunStatus.Queued, null, 1), (back.Status, back.Agent, back.Requeues));
-        await Assert.ThrowsAsync<ConflictException>(() => Launch.ReportStatusAsync(_team.Member, _team.Slug, run.Id, new StatusReport(silent, LaunchRunStatus.Running)));
+        await Assert.ThrowsAsync<ConflictException>(() => Launch.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(silent, LaunchRunStatus.Running)));
         Assert.False((await Launch.ListAgentsAsync(_team.Member, _team.Slug)).Single().Online);
 
         for (var i = 0; i < 3; i++)
         {
             var next = await RegisterAsync($"next-{i}");
-            Assert.Equal(run.Id, (await Launch.ClaimAsync(_team.Member, _team.Slug, "gpu", next))!.RunId);
+            Assert.Equal(run.Id, (await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", next))!.RunId);
             _services.Clock.Advance(TimeSpan.FromMinutes(2));
             await Launch.RequeueLostRunsAsync();
         }
@@ -266,12 +269,12 @@ public class LaunchServiceTests : IAsyncLifetime
         await SetUpAsync();
         var run = await LaunchAsync();
         var agent = await RegisterAsync();
-        await Launch.ClaimAsync(_team.Member, _team.Slug, "gpu", agent);
+        await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
 
         for (var i = 0; i < 5; i++)
         {
             _services.Clock.Advance(TimeSpan.FromSeconds(40));
-            await Launch.HeartbeatAsync(_team.Member, _team.Slug, agent);
+            await Launch.HeartbeatAsync(_team.Admin, _team.Slug, agent);
             await Launch.RequeueLostRunsAsync();
         }
 
@@ -293,7 +296,7 @@ public class LaunchServiceTests : IAsyncLifetime
         await secrets.DeleteAsync(_team.Admin, _team.Slug, "HF_TOKEN");
         var latest = await LaunchAsync();
 
-        var claimed = await Launch.ClaimAsync(_team.Member, _team.Slug, "gpu", await RegisterAsync());
+        var claimed = await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", await RegisterAsync());
 
         Assert.Equal(latest.Id, claimed!.RunId);
         var failed = (await Launch.GetRunAsync(_team.Member, _team.Slug, pinned.Id)).Run;

@@ -16,7 +16,7 @@ namespace Automations.Features.Launch;
 
 /// <summary>
 /// Jobs, queues, launch runs and the agents that claim them. Admins manage jobs and queues; members see
-/// them, launch, and cancel runs; agents act with a member's API key.
+/// them, launch, and cancel runs; agents act with an admin's API key.
 /// </summary>
 public sealed partial class LaunchService(
     IDbContextFactory<AppDbContext> dbFactory,
@@ -378,7 +378,7 @@ public sealed partial class LaunchService(
     public async Task<AgentRegistered> RegisterAgentAsync(Actor actor, string team, AgentRegistration registration, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        var access = await RequireAgentAsync(db, actor, team, ct);
         var queue = await db.LaunchQueues.Where(q => q.TeamId == access.TeamId && q.Name == registration.Queue).Select(q => new { q.Id, q.Name }).FirstOrDefaultAsync(ct)
             ?? throw new NotFoundException($"Queue '{registration.Queue}' not found.");
         var name = string.IsNullOrWhiteSpace(registration.Name) ? $"agent-{Guid.NewGuid():N}"[..14] : registration.Name.Trim();
@@ -409,7 +409,7 @@ public sealed partial class LaunchService(
     public async Task<HeartbeatReply> HeartbeatAsync(Actor actor, string team, int agentId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        var access = await RequireAgentAsync(db, actor, team, ct);
         await using (var tx = await db.BeginWriteTransactionAsync(ct))
         {
             var touched = await db.LaunchAgents.Where(a => a.Id == agentId && a.TeamId == access.TeamId)
@@ -431,7 +431,7 @@ public sealed partial class LaunchService(
     public async Task StopAgentAsync(Actor actor, string team, int agentId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        var access = await RequireAgentAsync(db, actor, team, ct);
         await using var tx = await db.BeginWriteTransactionAsync(ct);
         await db.LaunchAgents.Where(a => a.Id == agentId && a.TeamId == access.TeamId)
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.StoppedAt, clock.GetUtcNow()), ct);
@@ -445,7 +445,7 @@ public sealed partial class LaunchService(
     public async Task<ClaimedRun?> ClaimAsync(Actor actor, string team, string queue, int agentId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        var access = await RequireAgentAsync(db, actor, team, ct);
         var queueId = await db.LaunchQueues.Where(q => q.TeamId == access.TeamId && q.Name == queue).Select(q => (int?)q.Id).FirstOrDefaultAsync(ct)
             ?? throw new NotFoundException($"Queue '{queue}' not found.");
         if (!await db.LaunchAgents.AnyAsync(a => a.Id == agentId && a.TeamId == access.TeamId, ct))
@@ -507,7 +507,7 @@ public sealed partial class LaunchService(
     public async Task<LaunchRunSummary> ReportStatusAsync(Actor actor, string team, long runId, StatusReport report, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        var access = await RequireAgentAsync(db, actor, team, ct);
         var now = clock.GetUtcNow();
         await using (var tx = await db.BeginWriteTransactionAsync(ct))
         {
@@ -541,7 +541,7 @@ public sealed partial class LaunchService(
     public async Task<OutputReply> AppendOutputAsync(Actor actor, string team, long runId, OutputChunk chunk, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        var access = await RequireAgentAsync(db, actor, team, ct);
         var environmentJson = await db.LaunchRuns.Where(r => r.Id == runId && r.TeamId == access.TeamId).Select(r => r.JobVersion.EnvironmentJson).FirstOrDefaultAsync(ct)
             ?? throw new NotFoundException($"Launch run {runId} not found.");
         var text = chunk.Text ?? "";
@@ -763,6 +763,16 @@ public sealed partial class LaunchService(
             .SetProperty(r => r.Status, status).SetProperty(r => r.ExitCode, exitCode).SetProperty(r => r.Error, error)
             .SetProperty(r => r.EndedAt, now).SetProperty(r => r.UpdatedAt, now), ct);
         await tx.CommitAsync(ct);
+    }
+
+    /// <summary>
+    /// Agents receive the secret values of a job's environment and run the team's commands, so, as with
+    /// GitHub's self-hosted runners, only a team admin's key may act as one.
+    /// </summary>
+    private static async Task<TeamAccess> RequireAgentAsync(AppDbContext db, Actor actor, string team, CancellationToken ct)
+    {
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        return access.IsAdmin ? access : throw new ForbiddenException("Agents run with a team admin's API key: they receive the secrets of the jobs they run.");
     }
 
     private static async Task<LaunchRun> HeldRunAsync(AppDbContext db, int teamId, long runId, int agentId, CancellationToken ct)

@@ -12,7 +12,7 @@ public static class AgentCommand
 
     public const string Usage = """
         usage: dotnet run --project App -- agent --server <url> --entity <team> --queue <name> [--name <agent name>] [--work-dir <dir>] [--max-runs <n>]
-        The API key (Settings → API keys) is read from the environment variable AUTOMATIONS_API_KEY.
+        The API key of a team admin (Settings → API keys) is read from the environment variable AUTOMATIONS_API_KEY.
         """;
 
     public static async Task<int> RunAsync(string[] args)
