@@ -20,12 +20,12 @@ public static class WriteTransaction
     /// </summary>
     public static async Task<IDbContextTransaction> BeginWriteTransactionAsync(this AppDbContext db, CancellationToken ct = default)
     {
-        if (!db.Database.IsSqlite())
+        if (db.Database.GetDbConnection() is not SqliteConnection sqlite)
         {
             return await db.Database.BeginTransactionAsync(ct);
         }
 
-        var gate = Gates.GetOrAdd(db.Database.GetConnectionString() ?? "", _ => new SemaphoreSlim(1, 1));
+        var gate = Gates.GetOrAdd(sqlite.ConnectionString, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);
         try
         {
@@ -39,6 +39,30 @@ public static class WriteTransaction
         {
             gate.Release();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs one self-contained write statement (an <c>UPDATE … WHERE</c> that is atomic on its own) behind
+    /// the same in-process gate, without BEGIN and COMMIT around it: SQLite's autocommit takes and releases
+    /// the write lock for that statement alone.
+    /// </summary>
+    public static async Task<T> WriteStatementAsync<T>(this AppDbContext db, Func<Task<T>> statement, CancellationToken ct = default)
+    {
+        if (db.Database.GetDbConnection() is not SqliteConnection sqlite)
+        {
+            return await statement();
+        }
+
+        var gate = Gates.GetOrAdd(sqlite.ConnectionString, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            return await statement();
+        }
+        finally
+        {
+            gate.Release();
         }
     }
 

@@ -43,20 +43,21 @@ public sealed class DeliveryJob(
         var settings = options.CurrentValue;
         var owner = Guid.NewGuid().ToString("N");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (!slowLane && await db.AutomationRuns.Where(r => r.Id == runId).Select(r => r.WebhookId).FirstOrDefaultAsync(ct) is { } hookId
-            && (health.IsSlow(hookId) || health.InFlight(hookId) >= settings.MaxInFlightPerWebhook))
-        {
-            // Leave the default workers to healthy endpoints.
-            queue.EnqueueSlow(runId);
-            return;
-        }
-
         if (!await TryLeaseAsync(db, runId, owner, settings.Lease, ct))
         {
             return;
         }
 
         var run = await db.AutomationRuns.SingleAsync(r => r.Id == runId, ct);
+        if (!slowLane && run.WebhookId is { } hookId && (health.IsSlow(hookId) || health.InFlight(hookId) >= settings.MaxInFlightPerWebhook))
+        {
+            // Leave the default workers to healthy endpoints: give the lease back and go to the slow lane.
+            await db.WriteStatementAsync(() => db.AutomationRuns.Where(r => r.Id == runId && r.LeaseOwner == owner)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.LeaseOwner, (string?)null).SetProperty(r => r.LeaseExpiresAt, (DateTimeOffset?)null), ct), ct);
+            queue.EnqueueSlow(runId);
+            return;
+        }
+
         if (run.ActionType == ActionTypes.Job)
         {
             await LaunchAsync(db, run, ct);
@@ -167,13 +168,12 @@ public sealed class DeliveryJob(
     private async Task<bool> TryLeaseAsync(AppDbContext db, long runId, string owner, TimeSpan lease, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        await using var tx = await db.BeginWriteTransactionAsync(ct);
-        var leased = await db.AutomationRuns
+        // One conditional UPDATE: atomic by itself, so no transaction around it.
+        var leased = await db.WriteStatementAsync(() => db.AutomationRuns
             .Where(r => r.Id == runId && (r.Status == RunStatus.Pending || r.Status == RunStatus.Retrying)
                         && r.NextAttemptAt != null && r.NextAttemptAt <= now
                         && (r.LeaseExpiresAt == null || r.LeaseExpiresAt < now))
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.LeaseOwner, owner).SetProperty(r => r.LeaseExpiresAt, now + lease), ct);
-        await tx.CommitAsync(ct);
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.LeaseOwner, owner).SetProperty(r => r.LeaseExpiresAt, now + lease), ct), ct);
         return leased == 1;
     }
 
