@@ -87,8 +87,6 @@ public sealed class DeliveryJob(
         var values = PayloadTemplate.MayReferenceSecrets(run.PayloadTemplate ?? "")
             ? await secrets.GetValuesAsync(run.TeamId, ct)
             : new Dictionary<string, string>();
-        var redactions = values.Values.Append(signingSecret).Append(accessToken).OfType<string>()
-            .Where(v => v.Length >= 4).Distinct().OrderByDescending(v => v.Length).ToList();
 
         string body;
         try
@@ -115,7 +113,7 @@ public sealed class DeliveryJob(
             result = await sender.SendAsync(new OutboundWebhook(webhook.Url, bytes, signingSecret, accessToken) { ExtraHeaders = extra }, ct);
         }
 
-        var attempt = Attempt(run, startedAt, webhook.Url, Redact(body, redactions), result, result.Error);
+        var attempt = Attempt(run, startedAt, webhook.Url, Redact(body, values.Values.Append(signingSecret).Append(accessToken)), result, result.Error);
         attempt.RequestHeadersJson = JsonSerializer.Serialize(result.RequestHeaders);
         var retryAfter = RetryAfter(result, startedAt);
         var retryable = result.ErrorKind is DeliveryErrorKind.ConnectionRefused or DeliveryErrorKind.Timeout or DeliveryErrorKind.Network or DeliveryErrorKind.Dns
@@ -149,10 +147,14 @@ public sealed class DeliveryJob(
         return "v1," + Convert.ToBase64String(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed));
     }
 
-    /// <summary>Secret values, raw or as they appear escaped inside JSON, never reach the stored attempt.</summary>
-    internal static string Redact(string text, IReadOnlyList<string> secretValues)
+    /// <summary>
+    /// Secret values, raw or as they appear escaped inside JSON, never reach what is stored. Values under 4
+    /// characters are left (they would blank out ordinary text); longer ones go first, so a secret that
+    /// contains another is replaced whole.
+    /// </summary>
+    internal static string Redact(string text, IEnumerable<string?> secretValues)
     {
-        foreach (var value in secretValues)
+        foreach (var value in secretValues.OfType<string>().Where(v => v.Length >= 4).Distinct().OrderByDescending(v => v.Length))
         {
             text = text.Replace(value, Redacted, StringComparison.Ordinal);
             var escaped = JsonEncodedText.Encode(value, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).ToString();
