@@ -25,7 +25,7 @@ public static class WriteTransaction
             return await db.Database.BeginTransactionAsync(ct);
         }
 
-        var gate = Gates.GetOrAdd(sqlite.ConnectionString, _ => new SemaphoreSlim(1, 1));
+        var gate = GateFor(sqlite);
         await gate.WaitAsync(ct);
         try
         {
@@ -54,7 +54,7 @@ public static class WriteTransaction
             return await statement();
         }
 
-        var gate = Gates.GetOrAdd(sqlite.ConnectionString, _ => new SemaphoreSlim(1, 1));
+        var gate = GateFor(sqlite);
         await gate.WaitAsync(ct);
         try
         {
@@ -65,6 +65,9 @@ public static class WriteTransaction
             gate.Release();
         }
     }
+
+    private static SemaphoreSlim GateFor(SqliteConnection connection) =>
+        Gates.GetOrAdd(connection.ConnectionString, _ => new SemaphoreSlim(1, 1));
 
     /// <summary>True when a write failed on a unique index (two writers created the same row at once).</summary>
     public static bool IsUniqueViolation(this DbUpdateException ex) =>

@@ -255,17 +255,16 @@ public partial class AutomationWizard
     }
 
     /// <summary>The version's defaults with the rendered overrides laid over them: what the run's configuration file will hold.</summary>
-    private async Task RefreshConfigPreviewAsync(CancellationToken ct)
+    private async Task<PayloadPreview> ConfigPreviewAsync(CancellationToken ct)
     {
         if (LaunchService.OverrideErrors(_overrides) is { Count: > 0 } errors)
         {
-            _configPreview = new PayloadPreview(null, string.Join(" ", errors), false, "");
-            return;
+            return new PayloadPreview(null, string.Join(" ", errors), false, "");
         }
 
         var defaults = (_jobVersion is { } n ? _jobVersions.FirstOrDefault(v => v.Number == n) : _jobVersions.FirstOrDefault())?.DefaultConfig ?? [];
         var rendered = await Automations.PreviewAsync(Actor, Team, Project, _eventType, _collection, _aliasPattern, string.IsNullOrWhiteSpace(_overrides) ? "{}" : _overrides, ct);
-        _configPreview = rendered.Json is null
+        return rendered.Json is null
             ? rendered
             : rendered with
             {
@@ -276,26 +275,22 @@ public partial class AutomationWizard
 
     private async Task RefreshPreviewAsync()
     {
-        if (_actionType == ActionTypes.Job)
-        {
-            _previewCancellation?.Cancel();
-            var jobCancellation = _previewCancellation = new CancellationTokenSource();
-            try
-            {
-                await RefreshConfigPreviewAsync(jobCancellation.Token);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-
-            return;
-        }
-
         // Typing fires many changes: only the newest preview request counts.
         _previewCancellation?.Cancel();
         var cancellation = _previewCancellation = new CancellationTokenSource();
         try
         {
+            if (_actionType == ActionTypes.Job)
+            {
+                var config = await ConfigPreviewAsync(cancellation.Token);
+                if (!cancellation.IsCancellationRequested)
+                {
+                    _configPreview = config;
+                }
+
+                return;
+            }
+
             var preview = await Automations.PreviewAsync(Actor, Team, Project, _eventType, _collection, _aliasPattern, _template, cancellation.Token);
             if (!cancellation.IsCancellationRequested)
             {

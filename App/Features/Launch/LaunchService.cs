@@ -227,7 +227,7 @@ public sealed partial class LaunchService(
         var access = await TeamService.GetAccessAsync(db, actor, team, ct);
         var queueId = await db.LaunchQueues.Where(q => q.TeamId == access.TeamId && q.Name == queue).Select(q => (int?)q.Id).FirstOrDefaultAsync(ct)
             ?? throw new NotFoundException($"Queue '{queue}' not found.");
-        var version = await ResolveVersionAsync(db, access.TeamId, request.Job, request.Version, ct) ?? throw new InputException(
+        var version = await ResolveVersionAsync(db.LaunchJobVersions.Where(v => v.Job.TeamId == access.TeamId && v.Job.Name == request.Job), request.Version, ct) ?? throw new InputException(
             request.Version is null ? "job" : "version", request.Version is null ? $"The team has no job '{request.Job}'." : $"Job '{request.Job}' has no version v{request.Version}.");
         var projectId = await db.Projects.Where(p => p.TeamId == access.TeamId && p.Name == request.Project).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct)
             ?? throw new InputException("project", $"The team has no project '{request.Project}'.");
@@ -293,7 +293,7 @@ public sealed partial class LaunchService(
     /// </summary>
     internal static async Task<(LaunchRun? Run, string Description)> CreateForAutomationRunAsync(AppDbContext db, AutomationRun run, DateTimeOffset now, CancellationToken ct)
     {
-        var version = run.JobId is null ? null : await ResolveVersionAsync(db, run.TeamId, run.JobId.Value, run.JobVersion, ct);
+        var version = run.JobId is null ? null : await ResolveVersionAsync(db.LaunchJobVersions.Where(v => v.JobId == run.JobId && v.Job.TeamId == run.TeamId), run.JobVersion, ct);
         if (version is null)
         {
             return (null, run.JobVersion is null || run.JobId is null || !await db.LaunchJobs.AnyAsync(j => j.Id == run.JobId, ct)
@@ -548,9 +548,7 @@ public sealed partial class LaunchService(
         if (SecretReference().IsMatch(environmentJson))
         {
             var values = await secrets.GetValuesAsync(access.TeamId, ct);
-            var used = SecretReference().Matches(environmentJson).Select(m => m.Groups[1].Value).Distinct()
-                .Select(n => values.GetValueOrDefault(n)).OfType<string>().Where(v => v.Length >= 4).OrderByDescending(v => v.Length).ToList();
-            text = DeliveryJob.Redact(text, used);
+            text = DeliveryJob.Redact(text, SecretReference().Matches(environmentJson).Select(m => values.GetValueOrDefault(m.Groups[1].Value)));
         }
 
         await using var tx = await db.BeginWriteTransactionAsync(ct);
@@ -651,14 +649,13 @@ public sealed partial class LaunchService(
 
     private static JsonObject ParseObject(string json) => JsonNode.Parse(json) as JsonObject ?? [];
 
-    private static Task<LaunchJobVersion?> ResolveVersionAsync(AppDbContext db, int teamId, string job, int? number, CancellationToken ct) =>
-        db.LaunchJobVersions.Where(v => v.Job.TeamId == teamId && v.Job.Name == job && (number == null || v.Number == number))
-            .OrderByDescending(v => v.Number).FirstOrDefaultAsync(ct);
+    /// <summary>Of one job's versions, the one to run: the given number, or the latest at this moment.</summary>
+    private static Task<LaunchJobVersion?> ResolveVersionAsync(IQueryable<LaunchJobVersion> versionsOfJob, int? number, CancellationToken ct) =>
+        versionsOfJob.Where(v => number == null || v.Number == number).OrderByDescending(v => v.Number).FirstOrDefaultAsync(ct);
 
-    /// <summary>The version to run: the given number, or the latest at this moment.</summary>
-    private static Task<LaunchJobVersion?> ResolveVersionAsync(AppDbContext db, int teamId, int jobId, int? number, CancellationToken ct) =>
-        db.LaunchJobVersions.Where(v => v.JobId == jobId && v.Job.TeamId == teamId && (number == null || v.Number == number))
-            .OrderByDescending(v => v.Number).FirstOrDefaultAsync(ct);
+    /// <summary>The first ${NAME} in <paramref name="value"/> that names no secret, or null.</summary>
+    private static string? MissingSecret(string value, Func<string, bool> exists) =>
+        SecretReference().Matches(value).Select(m => m.Groups[1].Value).FirstOrDefault(n => !exists(n));
 
     private async Task<LaunchJobVersion> NewVersionAsync(AppDbContext db, int teamId, JobVersionInput? input, Actor actor, DateTimeOffset now, string prefix, CancellationToken ct)
     {
@@ -707,7 +704,7 @@ public sealed partial class LaunchService(
             {
                 throw new InputException(field, $"The value of {key} must be at most {MaxValueLength} characters.");
             }
-            if (SecretReference().Matches(value).Select(m => m.Groups[1].Value).FirstOrDefault(n => !secretNames.Contains(n)) is { } missing)
+            if (MissingSecret(value, secretNames.Contains) is { } missing)
             {
                 throw new InputException(field, $"{key} references ${{{missing}}}, which is not a secret of this team.");
             }
@@ -744,7 +741,7 @@ public sealed partial class LaunchService(
         var resolved = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in environment)
         {
-            if (SecretReference().Matches(value).Select(m => m.Groups[1].Value).FirstOrDefault(n => !values.ContainsKey(n)) is { } missing)
+            if (MissingSecret(value, values.ContainsKey) is { } missing)
             {
                 return (resolved, $"Environment variable {key} references the secret {missing}, which no longer exists.");
             }

@@ -42,7 +42,7 @@ public sealed class AgentRunner(AgentClient client, AgentSettings settings, ILog
 
     public async Task RunAsync(CancellationToken ct)
     {
-        var registered = await client.RegisterAsync(new AgentRegistration(settings.Queue, settings.Name ?? Environment.MachineName, ProductInfo()), ct);
+        var registered = await client.RegisterAsync(new AgentRegistration(settings.Queue, settings.Name ?? Environment.MachineName, Infrastructure.ProductInfo.Version), ct);
         AgentId = registered.AgentId;
         logger.LogInformation("Registered as agent {AgentId} on queue {Queue}", registered.AgentId, registered.Queue);
         using var stopHeartbeat = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -235,13 +235,11 @@ public sealed class AgentRunner(AgentClient client, AgentSettings settings, ILog
                 output.Clear();
             }
 
-            if (text.Length > 0 || !cancel.IsCancellationRequested)
+            // Sent even when empty: the reply is also how the agent learns that the run was cancelled.
+            var reply = await client.AppendOutputAsync(run.RunId, new OutputChunk(agentId, text), ct);
+            if (reply.CancelRequested)
             {
-                var reply = await client.AppendOutputAsync(run.RunId, new OutputChunk(agentId, text), ct);
-                if (reply.CancelRequested)
-                {
-                    await cancel.CancelAsync();
-                }
+                await cancel.CancelAsync();
             }
         }
 
@@ -309,6 +307,4 @@ public sealed class AgentRunner(AgentClient client, AgentSettings settings, ILog
             // Already exited.
         }
     }
-
-    private static string ProductInfo() => Infrastructure.ProductInfo.Version;
 }
