@@ -161,6 +161,24 @@ public class LaunchApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_program_that_cannot_be_started_fails_the_run_with_the_reason()
+    {
+        using var admin = await _app.ApiClientAsync(_team.Admin);
+        var created = await admin.PostAsync($"{_launch}/jobs", Json(new JobInput("missing", null, new JobVersionInput("/no/such/program"))));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        await admin.PostAsync($"{_launch}/queues", Json(new QueueInput("gpu")));
+        var id = await LaunchAsync(admin, "missing");
+        var (agent, http) = await AgentAsync(maxRuns: 1);
+        using var _ = http;
+
+        await agent.RunAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        var run = await RunAsync(admin, id);
+        Assert.Equal((LaunchRunStatus.Failed, null), (run.Run.Status, run.Run.ExitCode));
+        Assert.StartsWith("Could not start '/no/such/program'", run.Run.Error);
+    }
+
+    [Fact]
     public async Task Cancelling_a_running_run_stops_its_process()
     {
         using var admin = await _app.ApiClientAsync(_team.Admin);

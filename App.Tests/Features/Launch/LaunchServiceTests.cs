@@ -372,6 +372,21 @@ public class LaunchServiceTests : IAsyncLifetime
         Assert.Contains("job 'train' was deleted", listed.Problem);
     }
 
+    [Fact]
+    public async Task A_launch_automation_whose_queue_was_deleted_fails_its_run_with_the_reason()
+    {
+        await SetUpAsync();
+        await CreateLaunchAutomationAsync(null);
+        await Launch.DeleteQueueAsync(_team.Admin, _team.Slug, "gpu");
+
+        var runId = await AddProductionAliasAsync();
+
+        var history = await _services.Get<DispatchService>().GetRunAsync(_team.Member, _team.Slug, "vision", runId);
+        Assert.Equal(RunStatus.Failed, history.Run.Status);
+        Assert.Contains("The queue 'gpu' was deleted", history.Run.LastError);
+        Assert.Empty(history.LaunchRunIds);
+    }
+
     public static TheoryData<string, AutomationInput> BadLaunchAutomations => new()
     {
         { "job", new("x", null, ArtifactEventTypes.AddArtifactAlias, null, "production", ActionTypes.Job, null, null, Job: "nope", Queue: "gpu") },
