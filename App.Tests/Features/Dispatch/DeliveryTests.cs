@@ -154,6 +154,66 @@ public class DeliveryTests : IAsyncLifetime
         Assert.NotEmpty(_services.Logs.Lines);
     }
 
+    /// <summary>An endpoint that echoes its request (request bins, many error pages): headers and body back, raw and JSON-escaped, long enough to be cut.</summary>
+    private void EchoEverything(int status)
+    {
+        _receiver.Respond = async context =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            var body = await reader.ReadToEndAsync();
+            var headers = string.Join("\n", context.Request.Headers.Select(h => $"{h.Key}: {h.Value}"));
+            foreach (var (name, value) in context.Request.Headers)
+            {
+                context.Response.Headers["X-Echo-" + name] = value;
+            }
+
+            context.Response.StatusCode = status;
+            await context.Response.WriteAsync(headers + "\n" + body + "\n" + System.Text.Json.JsonSerializer.Serialize(new { headers, body })
+                + "\n" + Uri.EscapeDataString(body));
+        };
+    }
+
+    [Theory]
+    [InlineData(200)]
+    [InlineData(500)]
+    public async Task An_echoing_endpoint_never_gets_a_secret_value_into_the_stored_attempt(int status)
+    {
+        var runId = await LogVersionAsync();
+        EchoEverything(status);
+
+        await RunJobAsync(runId);
+
+        var attempt = Assert.Single((await RunAsync(runId)).Attempts);
+        Assert.Contains("X-Echo-Authorization", attempt.ResponseHeadersJson);
+        Assert.Contains(SecretRedactor.Redacted, attempt.ResponseBody);
+        var stored = string.Join("\n", attempt.RequestBody, attempt.RequestHeadersJson, attempt.ResponseHeadersJson, attempt.ResponseBody, attempt.Error);
+        foreach (var secret in new[] { SigningSecret, AccessToken, PayloadSecret })
+        {
+            Assert.DoesNotContain(secret, stored);
+            Assert.DoesNotContain(System.Text.Json.JsonEncodedText.Encode(secret).ToString(), stored);
+            Assert.DoesNotContain(Uri.EscapeDataString(secret), stored);
+        }
+    }
+
+    [Fact]
+    public async Task A_secret_cut_by_the_body_excerpt_leaves_none_of_its_characters_behind()
+    {
+        var runId = await LogVersionAsync();
+        // Put the access token across the 4 KB cut at every offset a long run of padding allows.
+        _receiver.Respond = async context =>
+        {
+            var padding = new string('x', WebhookSender.BodyExcerptBytes - 6);
+            await context.Response.WriteAsync(padding + AccessToken + "-tail");
+        };
+
+        await RunJobAsync(runId);
+
+        var body = Assert.Single((await RunAsync(runId)).Attempts).ResponseBody!;
+        Assert.DoesNotContain(AccessToken[..4], body);
+        Assert.True(body.Length <= WebhookSender.BodyExcerptBytes);
+        Assert.StartsWith(new string('x', WebhookSender.BodyExcerptBytes - 6) + "[redac", body);
+    }
+
     [Fact]
     public async Task Two_server_errors_then_success_take_three_attempts_on_the_schedule()
     {

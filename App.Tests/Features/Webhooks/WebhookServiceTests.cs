@@ -55,6 +55,25 @@ public class WebhookServiceTests : IAsyncLifetime
         Assert.Empty(await Webhooks.ListAsync(_team.Member, _team.Slug));
     }
 
+    [Fact]
+    public async Task The_test_result_shows_no_secret_value_an_endpoint_echoes()
+    {
+        var hook = await CreateReceiverHookAsync();
+        _receiver.Respond = async context =>
+        {
+            context.Response.Headers["X-Echo-Authorization"] = context.Request.Headers.Authorization.ToString();
+            context.Response.StatusCode = 400;
+            await context.Response.WriteAsync($"bad token {context.Request.Headers.Authorization} " +
+                System.Text.Json.JsonSerializer.Serialize(new { token = context.Request.Headers.Authorization.ToString() }));
+        };
+
+        var result = await Webhooks.TestAsync(_team.Admin, _team.Slug, hook.Id, "{}");
+
+        var shown = string.Join("\n", result.ResponseBody, string.Join("\n", result.ResponseHeaders.Select(h => h.Value)), string.Join("\n", result.RequestHeaders.Select(h => h.Value)));
+        Assert.DoesNotContain("tok_abc123", shown);
+        Assert.Contains("bad token Bearer [redacted]", result.ResponseBody);
+    }
+
     [Theory]
     [InlineData("http://127.0.0.1/hook")]
     [InlineData("http://internal.example.com/hook")]

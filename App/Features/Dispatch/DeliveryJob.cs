@@ -28,8 +28,6 @@ public sealed class DeliveryJob(
     TimeProvider clock,
     ILogger<DeliveryJob> logger)
 {
-    public const string Redacted = "[redacted]";
-
     // Hangfire must not retry the job: retries are the run's business, recorded in the database.
     [AutomaticRetry(Attempts = 0)]
     public Task RunAsync(long runId, CancellationToken ct) => AttemptAsync(runId, slowLane: false, ct);
@@ -107,13 +105,16 @@ public sealed class DeliveryJob(
             extra.Add(new("webhook-signature", StandardSignature(signingSecret, run.MessageId, timestamp, bytes)));
         }
 
+        // Every team secret the payload may have used is redacted from the result, not only those it names:
+        // the set is small and it costs nothing to be wide.
+        var outbound = new OutboundWebhook(webhook.Url, bytes, signingSecret, accessToken) { ExtraHeaders = extra, SecretValues = values.Values.ToList() };
         DeliveryResult result;
         using (health.Begin(webhook.Id))
         {
-            result = await sender.SendAsync(new OutboundWebhook(webhook.Url, bytes, signingSecret, accessToken) { ExtraHeaders = extra }, ct);
+            result = await sender.SendAsync(outbound, ct);
         }
 
-        var attempt = Attempt(run, startedAt, webhook.Url, Redact(body, values.Values.Append(signingSecret).Append(accessToken)), result, result.Error);
+        var attempt = Attempt(run, startedAt, webhook.Url, outbound.Redactor().Redact(body), result, result.Error);
         attempt.RequestHeadersJson = JsonSerializer.Serialize(result.RequestHeaders);
         var retryAfter = RetryAfter(result, startedAt);
         var retryable = result.ErrorKind is DeliveryErrorKind.ConnectionRefused or DeliveryErrorKind.Timeout or DeliveryErrorKind.Network or DeliveryErrorKind.Dns
@@ -145,26 +146,6 @@ public sealed class DeliveryJob(
         prefix.CopyTo(signed, 0);
         body.CopyTo(signed, prefix.Length);
         return "v1," + Convert.ToBase64String(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed));
-    }
-
-    /// <summary>
-    /// Secret values, raw or as they appear escaped inside JSON, never reach what is stored. Values under 4
-    /// characters are left (they would blank out ordinary text); longer ones go first, so a secret that
-    /// contains another is replaced whole.
-    /// </summary>
-    internal static string Redact(string text, IEnumerable<string?> secretValues)
-    {
-        foreach (var value in secretValues.OfType<string>().Where(v => v.Length >= 4).Distinct().OrderByDescending(v => v.Length))
-        {
-            text = text.Replace(value, Redacted, StringComparison.Ordinal);
-            var escaped = JsonEncodedText.Encode(value, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).ToString();
-            if (escaped != value)
-            {
-                text = text.Replace(escaped, Redacted, StringComparison.Ordinal);
-            }
-        }
-
-        return text;
     }
 
     private async Task<bool> TryLeaseAsync(AppDbContext db, long runId, string owner, TimeSpan lease, CancellationToken ct)

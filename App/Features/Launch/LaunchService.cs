@@ -548,7 +548,7 @@ public sealed partial class LaunchService(
         if (SecretReference().IsMatch(environmentJson))
         {
             var values = await secrets.GetValuesAsync(access.TeamId, ct);
-            text = DeliveryJob.Redact(text, SecretReference().Matches(environmentJson).Select(m => values.GetValueOrDefault(m.Groups[1].Value)));
+            text = new SecretRedactor(SecretReference().Matches(environmentJson).Select(m => values.GetValueOrDefault(m.Groups[1].Value))).Redact(text);
         }
 
         await using var tx = await db.BeginWriteTransactionAsync(ct);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
+using Automations.Features.Secrets;
 using Automations.Infrastructure;
 using Automations.Infrastructure.Outbound;
 using Microsoft.Extensions.Options;
@@ -13,6 +14,14 @@ public sealed record OutboundWebhook(string Url, byte[] Body, string? SigningSec
 {
     /// <summary>Further headers, sent and shown as they are (the Standard Webhooks trio).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> ExtraHeaders { get; init; } = [];
+
+    /// <summary>
+    /// Further secret values the body may carry (secrets referenced by the payload): redacted, with the signing
+    /// secret and the access token, from everything the result holds.
+    /// </summary>
+    public IReadOnlyCollection<string> SecretValues { get; init; } = [];
+
+    public SecretRedactor Redactor() => new(SecretValues.Append(SigningSecret).Append(AccessToken));
 }
 
 public enum DeliveryErrorKind
@@ -39,10 +48,14 @@ public sealed record DeliveryResult(
     public bool IsSuccess => StatusCode is >= 200 and < 300;
 }
 
-/// <summary>Posts a payload the way every delivery does: through the guarded client, signed, bounded.</summary>
+/// <summary>
+/// Posts a payload the way every delivery does: through the guarded client, signed, bounded. What it returns
+/// is safe to store and show: every secret value the request used is redacted from the response's headers and
+/// body excerpt (an endpoint may echo its request) as well as from the request.
+/// </summary>
 public sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptionsMonitor<OutboundOptions> options, TimeProvider clock)
 {
-    public const string Redacted = "[redacted]";
+    public const string Redacted = SecretRedactor.Redacted;
 
     /// <summary>How much of the response body is kept for display and history.</summary>
     public const int BodyExcerptBytes = 4096;
@@ -77,31 +90,36 @@ public sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptions
             shown.Add(new(name, value));
         }
 
+        var redactor = webhook.Redactor();
         var client = httpClientFactory.CreateClient(OutboundServiceCollectionExtensions.GuardedClient);
         var started = clock.GetTimestamp();
         try
         {
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-            var (body, truncated) = await ReadBoundedAsync(response, options.CurrentValue.MaxResponseBytes, ct);
+            var (body, truncated) = await ReadBoundedAsync(response, options.CurrentValue.MaxResponseBytes, redactor, ct);
             var headers = response.Headers.Concat(response.Content.Headers)
-                .Select(h => new KeyValuePair<string, string>(h.Key, string.Join(", ", h.Value)))
+                .Select(h => new KeyValuePair<string, string>(h.Key, redactor.Redact(string.Join(", ", h.Value))))
                 .ToList();
-            return new DeliveryResult((int)response.StatusCode, response.ReasonPhrase, clock.GetElapsedTime(started), shown,
+            return new DeliveryResult((int)response.StatusCode, redactor.RedactOrNull(response.ReasonPhrase), clock.GetElapsedTime(started), redactor.Redact(shown),
                 headers, body, truncated, DeliveryErrorKind.None, null);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or OperationCanceledException or OutboundBlockedException
                                    && !ct.IsCancellationRequested)
         {
             var (kind, message) = Describe(ex);
-            return new DeliveryResult(null, null, clock.GetElapsedTime(started), shown, [], null, false, kind, message);
+            return new DeliveryResult(null, null, clock.GetElapsedTime(started), redactor.Redact(shown), [], null, false, kind, redactor.Redact(message));
         }
     }
 
-    private static async Task<(string Body, bool Truncated)> ReadBoundedAsync(HttpResponseMessage response, int maxBytes, CancellationToken ct)
+    /// <summary>
+    /// The first <see cref="BodyExcerptBytes"/> of the body, redacted. It reads as many bytes again as the longest
+    /// form of a secret can take, so a secret that crosses the cut is whole when it is redacted.
+    /// </summary>
+    private static async Task<(string Body, bool Truncated)> ReadBoundedAsync(HttpResponseMessage response, int maxBytes, SecretRedactor redactor, CancellationToken ct)
     {
         await using var stream = await response.Content.ReadAsStreamAsync(ct);
         var limit = Math.Min(maxBytes, BodyExcerptBytes);
-        var buffer = new byte[limit + 1];
+        var buffer = new byte[limit + 1 + redactor.LongestForm * 4];
         var read = 0;
         while (read < buffer.Length)
         {
@@ -115,7 +133,8 @@ public sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptions
 
         // Stop reading here: a huge or endless body must not hold the worker.
         var truncated = read > limit;
-        return (Encoding.UTF8.GetString(buffer, 0, Math.Min(read, limit)), truncated);
+        var text = Encoding.UTF8.GetString(buffer, 0, read);
+        return (truncated ? redactor.RedactAndCut(text, limit) : redactor.Redact(text), truncated);
     }
 
     private static (DeliveryErrorKind, string) Describe(Exception ex)
