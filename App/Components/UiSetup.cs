@@ -23,6 +23,7 @@ public static class UiSetup
         }
 
         app.UseApiRequestLimits();
+        app.UseApiErrors();
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
         app.UseAntiforgery();
         return app;

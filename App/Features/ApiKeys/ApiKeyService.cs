@@ -27,7 +27,7 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Tim
 
     public async Task<CreatedApiKey> CreateAsync(Actor actor, string name, CancellationToken ct = default)
     {
-        name = (name ?? "").Trim();
+        name = TextRules.Require(name, "name", multiline: false)?.Trim() ?? "";
         if (name.Length is 0 or > 100)
         {
             throw new InputException("name", "Give the key a name of 1 to 100 characters (for example the script or machine that uses it).");

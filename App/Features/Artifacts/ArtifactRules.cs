@@ -47,7 +47,7 @@ public static partial class ArtifactRules
         }
         if (value.Length > MaxAliasLength || !AliasPattern().IsMatch(value))
         {
-            throw new InputException(field, $"Alias '{value}' is invalid: use 1-{MaxAliasLength} letters, digits, '_', '-' or '.', no spaces.");
+            throw new InputException(field, $"Alias '{TextRules.Shown(value)}' is invalid: use 1-{MaxAliasLength} letters, digits, '_', '-' or '.', no spaces.");
         }
         if (VersionIndexPattern().IsMatch(value))
         {
@@ -59,7 +59,7 @@ public static partial class ArtifactRules
 
     public static string Description(string? value, string field = "description")
     {
-        value ??= "";
+        value = TextRules.Require(value, field) ?? "";
         return value.Length <= MaxDescriptionLength
             ? value
             : throw new InputException(field, $"Description must be at most {MaxDescriptionLength} characters.");

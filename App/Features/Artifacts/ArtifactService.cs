@@ -377,6 +377,7 @@ public sealed class ArtifactService(
             throw new InputException("metadata", "Metadata must be a JSON object.");
         }
 
+        TextRules.Require(metadata.Value, "metadata");
         var json = metadata.Value.GetRawText();
         return Encoding.UTF8.GetByteCount(json) <= ArtifactRules.MaxMetadataBytes
             ? json
@@ -401,6 +402,9 @@ public sealed class ArtifactService(
             {
                 throw new InputException($"manifest[{i}].path", "Every manifest entry needs a path of 1-1024 characters.");
             }
+
+            TextRules.Require(entry.Path, $"manifest[{i}].path", multiline: false);
+            TextRules.Require(entry.Digest, $"manifest[{i}].digest", multiline: false);
             if (entry.Size is < 0)
             {
                 throw new InputException($"manifest[{i}].size", "Size cannot be negative.");

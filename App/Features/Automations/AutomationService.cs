@@ -180,7 +180,7 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
 
     private async Task ApplyAsync(AppDbContext db, ProjectAccess access, Automation automation, AutomationInput input, Actor actor, CancellationToken ct)
     {
-        var name = (input.Name ?? "").Trim();
+        var name = TextRules.Require(input.Name, "name", multiline: false)?.Trim() ?? "";
         if (name.Length is 0 or > MaxNameLength)
         {
             throw new InputException("name", $"Automation name is required (at most {MaxNameLength} characters).");
@@ -220,7 +220,7 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
                 var webhook = await db.Webhooks.Where(w => w.Id == input.WebhookId && w.TeamId == access.Team.TeamId)
                     .Select(w => new { w.Id, w.Name }).FirstOrDefaultAsync(ct)
                     ?? throw new InputException("webhookId", "Choose one of the team's webhooks.");
-                if (System.Text.Encoding.UTF8.GetByteCount(input.PayloadTemplate ?? "") > MaxTemplateBytes)
+                if (System.Text.Encoding.UTF8.GetByteCount(TextRules.Require(input.PayloadTemplate, "payloadTemplate") ?? "") > MaxTemplateBytes)
                 {
                     throw new InputException("payloadTemplate", $"The payload template must be at most {MaxTemplateBytes / 1024} KB.");
                 }
@@ -278,7 +278,7 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         var destination = string.IsNullOrWhiteSpace(input.DestinationProject) ? access.Name : input.DestinationProject.Trim();
         var projectId = await db.Projects.Where(p => p.TeamId == teamId && p.Name == destination).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct)
             ?? throw new InputException("destinationProject", $"The team has no project '{destination}'.");
-        if (System.Text.Encoding.UTF8.GetByteCount(input.Overrides ?? "") > MaxTemplateBytes)
+        if (System.Text.Encoding.UTF8.GetByteCount(TextRules.Require(input.Overrides, "overrides") ?? "") > MaxTemplateBytes)
         {
             throw new InputException("overrides", $"The overrides must be at most {MaxTemplateBytes / 1024} KB.");
         }

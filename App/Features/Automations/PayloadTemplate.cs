@@ -47,10 +47,10 @@ public static partial class PayloadTemplate
     /// <param name="allowSecrets">False for launch overrides: the configuration is shown on the run, so secrets belong in the job's environment.</param>
     public static IReadOnlyList<string> Validate(string? template, IReadOnlyCollection<string> secretNames, bool allowSecrets = true)
     {
-        JsonNode? root;
+        List<string> names;
         try
         {
-            root = Parse(template);
+            names = Decoded(() => StringValues(Parse(template)).SelectMany(s => VariablePattern().Matches(s).Select(m => m.Groups[1].Value)).Distinct().ToList());
         }
         catch (TemplateException ex)
         {
@@ -58,7 +58,7 @@ public static partial class PayloadTemplate
         }
 
         var errors = new List<string>();
-        foreach (var name in StringValues(root).SelectMany(s => VariablePattern().Matches(s).Select(m => m.Groups[1].Value)).Distinct())
+        foreach (var name in names)
         {
             if (IsTemplateVariable(name))
             {
@@ -94,11 +94,27 @@ public static partial class PayloadTemplate
         BuiltIns.Contains(name) || name.StartsWith(MetadataPrefix, StringComparison.Ordinal) && name.Length > MetadataPrefix.Length;
 
     /// <summary>Renders to compact JSON. Throws <see cref="TemplateException"/> for invalid JSON or a variable with no value.</summary>
-    public static string Render(string template, TemplateValues values)
+    public static string Render(string template, TemplateValues values) => Decoded(() =>
     {
         var root = Parse(template);
         root = Substitute(root, values);
         return root is null ? "null" : root.ToJsonString(Output);
+    });
+
+    /// <summary>
+    /// System.Text.Json decodes strings lazily and throws InvalidOperationException (or ArgumentException when
+    /// writing) for a lone surrogate: that is bad input like any other, never a crash of the caller.
+    /// </summary>
+    private static T Decoded<T>(Func<T> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException && ex is not TemplateException)
+        {
+            throw new TemplateException("The payload contains invalid Unicode text (a lone surrogate such as \\ud800): remove it.");
+        }
     }
 
     private static JsonNode? Parse(string? template)

@@ -142,7 +142,7 @@ public sealed partial class LaunchService(
             throw new InputException("resourceType", $"Resource type must be one of: {string.Join(", ", ResourceTypes.All)}.");
         }
 
-        var settings = (input.Settings ?? []).ToJsonString(Compact);
+        var settings = TextRules.Decoded(() => (input.Settings ?? []).ToJsonString(Compact), "settings");
         if (settings.Length > MaxConfigBytes)
         {
             throw new InputException("settings", $"Queue settings must be at most {MaxConfigBytes / 1024} KB.");
@@ -231,7 +231,7 @@ public sealed partial class LaunchService(
             request.Version is null ? "job" : "version", request.Version is null ? $"The team has no job '{request.Job}'." : $"Job '{request.Job}' has no version v{request.Version}.");
         var projectId = await db.Projects.Where(p => p.TeamId == access.TeamId && p.Name == request.Project).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct)
             ?? throw new InputException("project", $"The team has no project '{request.Project}'.");
-        var config = ConfigMerge.Merge(ParseObject(version.DefaultConfigJson), request.Config ?? []).ToJsonString(Compact);
+        var config = TextRules.Decoded(() => ConfigMerge.Merge(ParseObject(version.DefaultConfigJson), request.Config ?? []).ToJsonString(Compact), "config");
         if (config.Length > MaxConfigBytes)
         {
             throw new InputException("config", $"The configuration must be at most {MaxConfigBytes / 1024} KB.");
@@ -381,7 +381,7 @@ public sealed partial class LaunchService(
         var access = await RequireAgentAsync(db, actor, team, ct);
         var queue = await db.LaunchQueues.Where(q => q.TeamId == access.TeamId && q.Name == registration.Queue).Select(q => new { q.Id, q.Name }).FirstOrDefaultAsync(ct)
             ?? throw new NotFoundException($"Queue '{registration.Queue}' not found.");
-        var name = string.IsNullOrWhiteSpace(registration.Name) ? $"agent-{Guid.NewGuid():N}"[..14] : registration.Name.Trim();
+        var name = string.IsNullOrWhiteSpace(registration.Name) ? $"agent-{Guid.NewGuid():N}"[..14] : TextRules.Require(registration.Name, "name", multiline: false)!.Trim();
         if (name.Length > MaxNameLength)
         {
             throw new InputException("name", $"Agent name must be at most {MaxNameLength} characters.");
@@ -544,7 +544,8 @@ public sealed partial class LaunchService(
         var access = await RequireAgentAsync(db, actor, team, ct);
         var environmentJson = await db.LaunchRuns.Where(r => r.Id == runId && r.TeamId == access.TeamId).Select(r => r.JobVersion.EnvironmentJson).FirstOrDefaultAsync(ct)
             ?? throw new NotFoundException($"Launch run {runId} not found.");
-        var text = chunk.Text ?? "";
+        // Program output is whatever the job printed: kept, but made storable (no NUL, no lone surrogate).
+        var text = TextRules.Sanitize((chunk.Text ?? "").Replace('\0', '\uFFFD'));
         if (SecretReference().IsMatch(environmentJson))
         {
             var values = await secrets.GetValuesAsync(access.TeamId, ct);
@@ -710,7 +711,7 @@ public sealed partial class LaunchService(
             }
         }
 
-        var defaults = (input.DefaultConfig ?? []).ToJsonString(Compact);
+        var defaults = TextRules.Decoded(() => (input.DefaultConfig ?? []).ToJsonString(Compact), prefix + "defaultConfig");
         if (Encoding.UTF8.GetByteCount(defaults) > MaxConfigBytes)
         {
             throw new InputException(prefix + "defaultConfig", $"The default configuration must be at most {MaxConfigBytes / 1024} KB.");

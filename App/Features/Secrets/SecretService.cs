@@ -147,6 +147,8 @@ public sealed partial class SecretService(IDbContextFactory<AppDbContext> dbFact
         {
             throw new InputException("value", "Secret value is required.");
         }
+
+        TextRules.Require(value, "value");
         if (value.Length > MaxValueLength)
         {
             throw new InputException("value", $"Secret value must be at most {MaxValueLength} characters.");

@@ -36,7 +36,7 @@ public sealed partial class TeamService(IDbContextFactory<AppDbContext> dbFactor
     /// <summary>Any signed-in user may create a team; they become its first admin.</summary>
     public async Task<TeamSummary> CreateAsync(Actor actor, string name, string? slug = null, CancellationToken ct = default)
     {
-        name = (name ?? "").Trim();
+        name = TextRules.Require(name, "name", multiline: false)?.Trim() ?? "";
         if (name.Length == 0)
         {
             throw new InputException("name", "Team name is required.");

@@ -170,7 +170,7 @@ public sealed class WebhookService(
 
     private async Task ApplyAsync(AppDbContext db, int teamId, Webhook webhook, WebhookInput input, Actor actor, CancellationToken ct)
     {
-        var name = (input.Name ?? "").Trim();
+        var name = TextRules.Require(input.Name, "name", multiline: false)?.Trim() ?? "";
         if (name.Length == 0)
         {
             throw new InputException("name", "Webhook name is required.");

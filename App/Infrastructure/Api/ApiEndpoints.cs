@@ -31,6 +31,7 @@ public static class ApiEndpoints
                 .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
                 .RequireAuthenticatedUser());
         services.AddProblemDetails();
+        services.AddApiErrors();
         // Enums travel as names ("Admin"), the way a script author writes them.
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         return services;
@@ -48,20 +49,22 @@ public sealed class ProblemDetailsFilter : IEndpointFilter
         }
         catch (NotFoundException ex)
         {
-            return Results.Problem(ex.Message, statusCode: StatusCodes.Status404NotFound, title: "Not found");
+            return Results.Problem(ApiErrors.Detail(ex.Message), statusCode: StatusCodes.Status404NotFound, title: "Not found");
         }
         catch (ForbiddenException ex)
         {
-            return Results.Problem(ex.Message, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+            return Results.Problem(ApiErrors.Detail(ex.Message), statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
         }
         catch (InputException ex)
         {
-            return Results.ValidationProblem(new Dictionary<string, string[]> { [ex.Field] = [ex.Message] }, ex.Message, title: "Invalid input");
+            var message = ApiErrors.Detail(ex.Message);
+            return Results.ValidationProblem(new Dictionary<string, string[]> { [TextRules.Shown(ex.Field)] = [message] }, message, title: "Invalid input");
         }
         catch (ConflictException ex)
         {
-            return Results.Problem(ex.Message, statusCode: StatusCodes.Status409Conflict, title: "Conflict",
-                extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [ex.Field] = [ex.Message] } });
+            var message = ApiErrors.Detail(ex.Message);
+            return Results.Problem(message, statusCode: StatusCodes.Status409Conflict, title: "Conflict",
+                extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [TextRules.Shown(ex.Field)] = [message] } });
         }
     }
 }
