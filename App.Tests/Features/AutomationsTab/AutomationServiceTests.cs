@@ -86,6 +86,13 @@ public class AutomationServiceTests : IAsyncLifetime
         { "collection", new("x", null, ArtifactEventTypes.LinkArtifact, "no-such", null, ActionTypes.Webhook, 1, "{}") },
         { "aliasPattern", new("x", null, ArtifactEventTypes.AddArtifactAlias, null, "(unclosed", ActionTypes.Webhook, 1, "{}") },
         { "aliasPattern", new("x", null, ArtifactEventTypes.AddArtifactAlias, null, "", ActionTypes.Webhook, 1, "{}") },
+        { "aliasPattern", new("x", null, ArtifactEventTypes.AddArtifactAlias, null, "(a)\\1", ActionTypes.Webhook, 1, "{}") },
+        { "aliasPattern", new("x", null, ArtifactEventTypes.AddArtifactAlias, null, "(?=prod)\\w+", ActionTypes.Webhook, 1, "{}") },
+        { "aliasPattern", new("x", null, ArtifactEventTypes.AddArtifactAlias, null, "(?>a+)b", ActionTypes.Webhook, 1, "{}") },
+        { "aliasPattern", new("x", null, ArtifactEventTypes.AddArtifactAlias, null, new string('a', 201), ActionTypes.Webhook, 1, "{}") },
+        { "name", new("bad\ud800name", null, ArtifactEventTypes.LinkArtifact, "eval-set", null, ActionTypes.Webhook, 1, "{}") },
+        { "name", new("nul\0name", null, ArtifactEventTypes.LinkArtifact, "eval-set", null, ActionTypes.Webhook, 1, "{}") },
+        { "payloadTemplate", new("x", null, ArtifactEventTypes.LinkArtifact, "eval-set", null, ActionTypes.Webhook, 1, "{\"a\": \"\\ud800\"}") },
         { "webhookId", new("x", null, ArtifactEventTypes.LinkArtifact, "eval-set", null, ActionTypes.Webhook, 999, "{}") },
         { "payloadTemplate", new("x", null, ArtifactEventTypes.LinkArtifact, "eval-set", null, ActionTypes.Webhook, 1, "{\"a\": }") },
         { "payloadTemplate", new("x", null, ArtifactEventTypes.LinkArtifact, "eval-set", null, ActionTypes.Webhook, 1, "{\"a\": \"${nope}\"}") },
@@ -166,6 +173,77 @@ public class AutomationServiceTests : IAsyncLifetime
         await artifacts.LogVersionAsync(_team.Member, _team.Slug, "vision", "train-set", new LogVersionRequest());
         Assert.Equal(["alias-any-train"], await MatchingNamesAsync(await LastEventIdAsync(ArtifactEventTypes.AddArtifactAlias)));
         Assert.Equal(["link-train"], await MatchingNamesAsync(await LastEventIdAsync(ArtifactEventTypes.LinkArtifact)));
+    }
+
+    [Fact]
+    public void A_pattern_error_names_the_problem_without_the_parsers_wrapper()
+    {
+        var error = AutomationMatcher.PatternError("prod(");
+
+        Assert.Equal("The alias pattern is not a valid regular expression: a '(' is not closed (near character 5).", error);
+    }
+
+    [Fact]
+    public async Task Too_many_aliases_on_a_version_are_refused_naming_the_field()
+    {
+        var artifacts = _services.Get<ArtifactService>();
+        var tooMany = Enumerable.Range(0, ArtifactRules.MaxAliasesPerVersion).Select(i => $"tag-{i}").ToList();
+
+        var ex = await Assert.ThrowsAsync<InputException>(() => artifacts.LogVersionAsync(_team.Member, _team.Slug, "vision", "eval-set", new LogVersionRequest(Aliases: tooMany)));
+        Assert.Equal("aliases", ex.Field);
+
+        await artifacts.LogVersionAsync(_team.Member, _team.Slug, "vision", "eval-set", new LogVersionRequest(Aliases: tooMany[1..]));
+        var full = await Assert.ThrowsAsync<InputException>(() => artifacts.AddAliasAsync(_team.Member, _team.Slug, "vision", "eval-set", "v0", "one-more"));
+        Assert.Equal("alias", full.Field);
+        Assert.Equal(ArtifactRules.MaxAliasesPerVersion, (await artifacts.GetVersionAsync(_team.Member, _team.Slug, "vision", "eval-set", "v0")).Aliases.Count);
+    }
+
+    [Fact]
+    public async Task A_project_holds_at_most_the_configured_number_of_automations()
+    {
+        await using var services = await TestServices.CreateAsync(new() { ["Automations:MaxPerProject"] = "2" });
+        services.Resolver.Map("hooks.example.com", "93.184.216.34");
+        var team = await services.CreateTeamAsync();
+        await services.Get<ArtifactService>().CreateProjectAsync(team.Admin, team.Slug, "vision", null);
+        await services.Get<ArtifactService>().CreateCollectionAsync(team.Admin, team.Slug, "vision", "eval-set", "dataset", null);
+        var hook = await services.Get<WebhookService>().CreateAsync(team.Admin, team.Slug, new WebhookInput("CI", "https://hooks.example.com/ci", null, null));
+        var automations = services.Get<AutomationService>();
+        AutomationInput Input(string name) => LinkInput(name) with { WebhookId = hook.Id };
+        await automations.CreateAsync(team.Member, team.Slug, "vision", Input("one"));
+        var second = await automations.CreateAsync(team.Member, team.Slug, "vision", Input("two"));
+
+        var ex = await Assert.ThrowsAsync<InputException>(() => automations.CreateAsync(team.Member, team.Slug, "vision", Input("three")));
+        Assert.Equal("project", ex.Field);
+
+        await automations.DeleteAsync(team.Member, team.Slug, "vision", second.Summary.Id);
+        await automations.CreateAsync(team.Member, team.Slug, "vision", Input("three"));
+    }
+
+    [Fact]
+    public async Task A_backtracking_pattern_cannot_delay_another_teams_write()
+    {
+        // Ten automations whose pattern backtracks exponentially on a run of a's, and a version carrying twenty
+        // such aliases: 200 matches that each took the 100 ms timeout before, inside the write lock.
+        for (var i = 0; i < 10; i++)
+        {
+            await Automations.CreateAsync(_team.Member, _team.Slug, "vision", AliasInput($"(a|aa)*c{i}", name: $"evil-{i}"));
+        }
+
+        var other = await _services.CreateTeamAsync("other");
+        var artifacts = _services.Get<ArtifactService>();
+        await artifacts.CreateProjectAsync(other.Admin, other.Slug, "p", null);
+        await artifacts.LogVersionAsync(other.Member, other.Slug, "p", "data", new LogVersionRequest(Type: "dataset"));
+        var aliases = Enumerable.Range(0, 20).Select(i => new string('a', 40 + i) + "b").ToList();
+
+        var hostile = Task.Run(() => artifacts.LogVersionAsync(_team.Member, _team.Slug, "vision", "eval-set", new LogVersionRequest(Aliases: aliases)));
+        await Task.Delay(20);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await artifacts.LogVersionAsync(other.Member, other.Slug, "p", "data", new LogVersionRequest());
+        var otherTeamWrite = watch.Elapsed;
+        await hostile;
+
+        Assert.True(otherTeamWrite < TimeSpan.FromSeconds(2), $"the other team's write waited {otherTeamWrite.TotalMilliseconds:F0} ms");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"the hostile write took {watch.Elapsed.TotalMilliseconds:F0} ms");
     }
 
     [Fact]

@@ -12,6 +12,9 @@ public static partial class ArtifactRules
     public const int MaxIdempotencyKeyLength = 200;
     public const int MaxMetadataBytes = 256 * 1024;
     public const int MaxManifestEntries = 10_000;
+
+    /// <summary>Every alias added raises an event that every alias automation of the project is matched against: bound it.</summary>
+    public const int MaxAliasesPerVersion = 32;
     public const string LatestAlias = "latest";
 
     [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")]

@@ -152,6 +152,10 @@ public sealed class ArtifactService(
         var metadata = MetadataJson(request.Metadata);
         var manifest = ManifestJson(request.Manifest);
         var aliases = (request.Aliases ?? []).Select(a => ArtifactRules.Alias(a, "aliases")).Distinct(StringComparer.Ordinal).ToList();
+        if (aliases.Count(a => a != ArtifactRules.LatestAlias) > ArtifactRules.MaxAliasesPerVersion - 1)
+        {
+            throw new InputException("aliases", $"A version may carry at most {ArtifactRules.MaxAliasesPerVersion} aliases, '{ArtifactRules.LatestAlias}' included.");
+        }
         var type = string.IsNullOrWhiteSpace(request.Type) ? null : ArtifactRules.Name(request.Type, "type", "Collection type");
         var digest = string.IsNullOrWhiteSpace(request.Digest) ? ComputeDigest(metadata, manifest) : request.Digest.Trim();
         if (digest.Length > 128)
@@ -168,6 +172,7 @@ public sealed class ArtifactService(
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await ProjectAccessAsync(db, actor, team, project, ct);
+        await PrepareAsync(db, access.ProjectId, [ArtifactRules.LatestAlias, .. aliases], ct);
 
         await using var tx = await db.BeginWriteTransactionAsync(ct);
         if (idempotencyKey is not null)
@@ -245,11 +250,17 @@ public sealed class ArtifactService(
         alias = ArtifactRules.Alias(alias);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await ProjectAccessAsync(db, actor, team, project, ct);
+        await PrepareAsync(db, access.ProjectId, [alias], ct);
         await using var tx = await db.BeginWriteTransactionAsync(ct);
         var collectionId = await CollectionIdAsync(db, access.ProjectId, collection, ct);
         var versionId = await VersionIdAsync(db, collectionId, reference, ct);
         if (!await db.ArtifactAliases.AnyAsync(a => a.CollectionId == collectionId && a.Name == alias && a.VersionId == versionId, ct))
         {
+            if (await db.ArtifactAliases.CountAsync(a => a.VersionId == versionId, ct) >= ArtifactRules.MaxAliasesPerVersion)
+            {
+                throw new InputException("alias", $"Version {TextRules.Shown(reference)} already carries {ArtifactRules.MaxAliasesPerVersion} aliases, the most a version may have; remove one first.");
+            }
+
             var now = clock.GetUtcNow();
             await MoveAliasAsync(db, collectionId, versionId, alias, now, ct);
             var version = await db.ArtifactVersions.SingleAsync(v => v.Id == versionId, ct);
@@ -291,6 +302,14 @@ public sealed class ArtifactService(
     }
 
     // ---- helpers ----
+
+    private async Task PrepareAsync(AppDbContext db, int projectId, IReadOnlyCollection<string> aliases, CancellationToken ct)
+    {
+        foreach (var listener in listeners)
+        {
+            await listener.PrepareAsync(db, projectId, aliases, ct);
+        }
+    }
 
     /// <summary>Adds the events, lets the listeners add their rows, saves once and commits; then runs the listeners' after-commit work.</summary>
     private async Task CommitWithEventsAsync(AppDbContext db, Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction tx, List<ArtifactEvent> events,
@@ -443,4 +462,10 @@ public interface IArtifactEventListener
     /// committed (hand work to background jobs), or null.
     /// </summary>
     Task<Action?> OnEventsAsync(AppDbContext db, IReadOnlyList<ArtifactEvent> events, CancellationToken ct);
+
+    /// <summary>
+    /// Before the write transaction begins: work that depends on user input and can be done without the write
+    /// lock (compiling and answering alias patterns for the aliases about to be added).
+    /// </summary>
+    Task PrepareAsync(AppDbContext db, int projectId, IReadOnlyCollection<string> aliases, CancellationToken ct) => Task.CompletedTask;
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Automations.Data;
 using Automations.Features.Artifacts;
@@ -8,8 +9,19 @@ namespace Automations.Features.Automations;
 /// <summary>Which automations an event triggers.</summary>
 public static class AutomationMatcher
 {
-    /// <summary>Alias patterns are user input: a pathological one must not stall event processing.</summary>
+    /// <summary>
+    /// Alias patterns are user input, matched while the event's transaction is open. They run on the
+    /// non-backtracking engine, whose time is linear in the alias (at most 64 characters), so no pattern can
+    /// stall a writer; the timeout is a last guard, not the defence.
+    /// </summary>
     public static readonly TimeSpan PatternTimeout = TimeSpan.FromMilliseconds(100);
+
+    private const RegexOptions PatternOptions = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking;
+
+    /// <summary>Compiled patterns and their answers for aliases already seen, so matching in the transaction is a lookup.</summary>
+    private static readonly BoundedCache<string, Regex?> Patterns = new(4096);
+
+    private static readonly BoundedCache<(string Pattern, string Alias), bool> Answers = new(65536);
 
     /// <summary>
     /// The enabled, live automations of the event's project whose trigger matches. The query reads only
@@ -23,6 +35,29 @@ public static class AutomationMatcher
                         && (a.CollectionId == null || a.CollectionId == e.CollectionId))
             .ToListAsync(ct);
         return candidates.Where(a => Matches(a.EventType, a.CollectionId, a.AliasPattern, e.Type, e.CollectionId, e.Alias)).ToList();
+    }
+
+    /// <summary>
+    /// Before the event's write transaction: compiles the project's alias patterns and answers them for the
+    /// aliases about to be added, so the user-controlled work is done outside the database's write lock.
+    /// </summary>
+    public static async Task PrepareAsync(AppDbContext db, int projectId, IReadOnlyCollection<string> aliases, CancellationToken ct)
+    {
+        if (aliases.Count == 0)
+        {
+            return;
+        }
+
+        var patterns = await db.Automations.AsNoTracking()
+            .Where(a => a.ProjectId == projectId && a.EventType == ArtifactEventTypes.AddArtifactAlias && a.DeletedAt == null && a.Enabled && a.AliasPattern != null)
+            .Select(a => a.AliasPattern!).Distinct().ToListAsync(ct);
+        foreach (var pattern in patterns)
+        {
+            foreach (var alias in aliases)
+            {
+                AliasMatches(pattern, alias);
+            }
+        }
     }
 
     public static bool Matches(string triggerType, int? triggerCollectionId, string? aliasPattern, string eventType, int eventCollectionId, string? alias)
@@ -44,18 +79,23 @@ public static class AutomationMatcher
         return alias is not null && AliasMatches(aliasPattern ?? "", alias);
     }
 
-    /// <summary>The pattern must match the whole alias; a timeout counts as no match.</summary>
-    public static bool AliasMatches(string pattern, string alias)
+    /// <summary>The pattern must match the whole alias; a pattern that cannot be compiled, or a timeout, counts as no match.</summary>
+    public static bool AliasMatches(string pattern, string alias) => Answers.GetOrAdd((pattern, alias), key =>
     {
+        if (Patterns.GetOrAdd(key.Pattern, Compile) is not { } regex)
+        {
+            return false;
+        }
+
         try
         {
-            return Regex.IsMatch(alias, $"^(?:{pattern})$", RegexOptions.CultureInvariant, PatternTimeout);
+            return regex.IsMatch(key.Alias);
         }
         catch (RegexMatchTimeoutException)
         {
             return false;
         }
-    }
+    });
 
     /// <summary>Null when the pattern is a usable regular expression, else why not.</summary>
     public static string? PatternError(string? pattern)
@@ -71,12 +111,68 @@ public static class AutomationMatcher
 
         try
         {
-            _ = new Regex($"^(?:{pattern})$", RegexOptions.CultureInvariant, PatternTimeout);
+            _ = new Regex(Anchored(pattern), PatternOptions, PatternTimeout);
             return null;
+        }
+        catch (NotSupportedException)
+        {
+            // Backreferences, lookarounds, atomic groups and conditionals need backtracking, which a hostile pattern turns into minutes.
+            return "The alias pattern uses a construct that cannot be matched in linear time (a backreference, lookaround, atomic group or conditional); rewrite it without one.";
         }
         catch (ArgumentException ex)
         {
-            return $"The alias pattern is not a valid regular expression: {ex.Message}";
+            return $"The alias pattern is not a valid regular expression: {Describe(ex, pattern.Length)}";
+        }
+    }
+
+    private static string Anchored(string pattern) => $"^(?:{pattern})$";
+
+    private static Regex? Compile(string pattern)
+    {
+        try
+        {
+            return new Regex(Anchored(pattern), PatternOptions, PatternTimeout);
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
+        {
+            // Saved before patterns were checked for the linear engine: it matches nothing.
+            return null;
+        }
+    }
+
+    /// <summary>The parser's reason without its wrapper ("Invalid pattern '…' at offset 3. Not enough )'s.").</summary>
+    private static string Describe(ArgumentException ex, int patternLength) => ex is RegexParseException parse
+        ? $"{parse.Error switch
+        {
+            RegexParseError.InsufficientClosingParentheses => "a '(' is not closed",
+            RegexParseError.InsufficientOpeningParentheses => "a ')' has no '(' before it",
+            RegexParseError.UnterminatedBracket => "a '[' is not closed",
+            RegexParseError.QuantifierAfterNothing => "a quantifier (*, + or ?) follows nothing",
+            RegexParseError.NestedQuantifiersNotParenthesized => "two quantifiers follow each other",
+            RegexParseError.UnescapedEndingBackslash => "it ends with a lone backslash",
+            _ => parse.Error.ToString(),
+        }} (near character {Math.Clamp(parse.Offset - 4, 1, patternLength)})."
+        : ex.Message;
+
+    /// <summary>A concurrent dictionary that starts afresh when full: enough for a working set, never unbounded.</summary>
+    private sealed class BoundedCache<TKey, TValue>(int capacity) where TKey : notnull
+    {
+        private ConcurrentDictionary<TKey, TValue> _entries = new();
+
+        public TValue GetOrAdd(TKey key, Func<TKey, TValue> factory)
+        {
+            var entries = _entries;
+            if (entries.TryGetValue(key, out var value))
+            {
+                return value;
+            }
+
+            if (entries.Count >= capacity)
+            {
+                _entries = entries = new ConcurrentDictionary<TKey, TValue>();
+            }
+
+            return entries.GetOrAdd(key, factory);
         }
     }
 }

@@ -3,10 +3,20 @@ using Automations.Features.Artifacts;
 using Automations.Features.Secrets;
 using Automations.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Automations.Features.Automations;
 
-public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory, SecretService secrets, TimeProvider clock)
+/// <summary>Configuration section "Automations".</summary>
+public sealed class AutomationOptions
+{
+    public const string Section = "Automations";
+
+    /// <summary>Live automations one project may hold: every event of the project is matched against them.</summary>
+    public int MaxPerProject { get; set; } = 1000;
+}
+
+public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory, SecretService secrets, IOptionsMonitor<AutomationOptions> options, TimeProvider clock)
 {
     public const int MaxNameLength = 100;
     public const int MaxPatternLength = 200;
@@ -49,6 +59,12 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         var now = clock.GetUtcNow();
         var automation = new Automation { ProjectId = access.ProjectId, CreatedAt = now, CreatedBy = actor.UserName };
         await ApplyAsync(db, access, automation, input, actor, ct);
+        var limit = options.CurrentValue.MaxPerProject;
+        if (await db.Automations.CountAsync(a => a.ProjectId == access.ProjectId && a.DeletedAt == null, ct) >= limit)
+        {
+            throw new InputException("project", $"Project '{access.Name}' already has {limit} automations, the most a project may have; delete one first.");
+        }
+
         db.Automations.Add(automation);
         await SaveAsync(db, automation.Name, ct);
         return await GetAsync(actor, team, project, automation.Id, ct);

@@ -7,6 +7,7 @@ public static class AutomationsModule
     public static IServiceCollection AddAutomations(this IServiceCollection services)
     {
         services.AddScoped<AutomationService>();
+        services.AddOptions<AutomationOptions>().BindConfiguration(AutomationOptions.Section);
         services.AddSingleton(new JsonEditorOptions());
         return services;
     }

@@ -8,6 +8,9 @@ namespace Automations.Features.Dispatch;
 /// <summary>In the transaction that stores events: one run per matching automation; after commit, one job per run.</summary>
 public sealed class DispatchEventListener(IDispatchQueue queue, TimeProvider clock) : IArtifactEventListener
 {
+    public Task PrepareAsync(AppDbContext db, int projectId, IReadOnlyCollection<string> aliases, CancellationToken ct) =>
+        AutomationMatcher.PrepareAsync(db, projectId, aliases, ct);
+
     public async Task<Action?> OnEventsAsync(AppDbContext db, IReadOnlyList<ArtifactEvent> events, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
