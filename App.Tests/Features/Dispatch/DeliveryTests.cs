@@ -288,6 +288,39 @@ public class DeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_attempt_that_throws_is_recorded_and_the_run_fails_after_its_retries()
+    {
+        var runId = await LogVersionAsync();
+        // Data the attempt cannot read (written before input was checked, or damaged): rendering throws every time.
+        await using (var db = await _services.DbFactory.CreateDbContextAsync())
+        {
+            await db.ArtifactVersions.ExecuteUpdateAsync(s => s.SetProperty(v => v.MetadataJson, "{\"accuracy\": "));
+        }
+
+        var schedule = _services.Get<Microsoft.Extensions.Options.IOptions<DispatchOptions>>().Value.RetrySchedule;
+        for (var i = 0; i <= schedule.Length; i++)
+        {
+            await RunJobAsync(runId);
+            var run = await RunAsync(runId);
+            Assert.Null(run.LeaseOwner);
+            if (run.Status == RunStatus.Failed)
+            {
+                break;
+            }
+
+            Assert.Equal(RunStatus.Retrying, run.Status);
+            _services.Clock.SetUtcNow(run.NextAttemptAt!.Value);
+        }
+
+        var failed = await RunAsync(runId);
+        Assert.Equal(RunStatus.Failed, failed.Status);
+        Assert.Equal(schedule.Length + 1, failed.Attempts.Count);
+        Assert.All(failed.Attempts, a => Assert.Contains("failed inside the app", a.Error));
+        Assert.Empty(_receiver.Received);
+        Assert.DoesNotContain(_services.Logs.Lines, line => line.Contains("   at ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Member_cannot_re_enable_a_webhook()
     {
         await Assert.ThrowsAsync<ForbiddenException>(() => _services.Get<WebhookService>().EnableAsync(_team.Member, _team.Slug, _webhookId));

@@ -40,12 +40,63 @@ public sealed class DeliveryJob(
     {
         var settings = options.CurrentValue;
         var owner = Guid.NewGuid().ToString("N");
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (!await TryLeaseAsync(db, runId, owner, settings.Lease, ct))
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            return;
-        }
+            if (!await TryLeaseAsync(db, runId, owner, settings.Lease, ct))
+            {
+                return;
+            }
 
+            try
+            {
+                await AttemptLeasedAsync(db, runId, owner, slowLane, settings, ct);
+                return;
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                // A run whose data makes the attempt throw must not be picked up and crash again forever.
+                logger.LogWarning("Run {RunId}: the attempt failed inside the app: {Error}: {Message}", runId, ex.GetType().Name, ex.Message);
+                await RecordCrashAsync(runId, owner, ex, ct);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The attempt threw: it is recorded as a failed attempt carrying the error and follows the retry schedule,
+    /// so the run ends (Failed once the schedule is spent) instead of staying Pending. A fresh context: the one
+    /// that threw may hold half-made changes. If even that fails, one statement counts the attempt.
+    /// </summary>
+    private async Task RecordCrashAsync(long runId, string owner, Exception ex, CancellationToken ct)
+    {
+        var error = $"The attempt failed inside the app ({ex.GetType().Name}): {ex.Message}";
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var run = await db.AutomationRuns.SingleAsync(r => r.Id == runId && r.LeaseOwner == owner, ct);
+            await RecordAsync(db, run, null, Attempt(run, clock.GetUtcNow(), "", "", null, error), retryAfter: null, retryable: true, ct);
+        }
+        catch (Exception again) when (!ct.IsCancellationRequested)
+        {
+            logger.LogWarning("Run {RunId}: the failed attempt could not be recorded either: {Error}: {Message}", runId, again.GetType().Name, again.Message);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var settings = options.CurrentValue;
+            var now = clock.GetUtcNow();
+            var schedule = settings.RetrySchedule;
+            await db.WriteStatementAsync(() => db.AutomationRuns.Where(r => r.Id == runId && r.LeaseOwner == owner)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(r => r.AttemptCount, r => r.AttemptCount + 1)
+                    .SetProperty(r => r.Status, r => r.AttemptCount + 1 > schedule.Length ? RunStatus.Failed : RunStatus.Retrying)
+                    .SetProperty(r => r.NextAttemptAt, r => r.AttemptCount + 1 > schedule.Length ? null : now + settings.FallbackRetryDelay)
+                    .SetProperty(r => r.CompletedAt, r => r.AttemptCount + 1 > schedule.Length ? now : null)
+                    .SetProperty(r => r.LastError, error.Length > 2000 ? error[..2000] : error)
+                    .SetProperty(r => r.LeaseOwner, (string?)null)
+                    .SetProperty(r => r.LeaseExpiresAt, (DateTimeOffset?)null)
+                    .SetProperty(r => r.UpdatedAt, now), ct), ct);
+        }
+    }
+
+    private async Task AttemptLeasedAsync(AppDbContext db, long runId, string owner, bool slowLane, DispatchOptions settings, CancellationToken ct)
+    {
         var run = await db.AutomationRuns.SingleAsync(r => r.Id == runId, ct);
         if (!slowLane && run.WebhookId is { } hookId && (health.IsSlow(hookId) || health.InFlight(hookId) >= settings.MaxInFlightPerWebhook))
         {

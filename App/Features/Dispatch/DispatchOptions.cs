@@ -21,6 +21,9 @@ public sealed class DispatchOptions
     /// <summary>A webhook that fails this many attempts in a row is disabled.</summary>
     public int DisableAfterConsecutiveFailures { get; set; } = 20;
 
+    /// <summary>When an attempt that crashed cannot even be recorded, the run is tried again after this.</summary>
+    public TimeSpan FallbackRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How long a worker owns an attempt; longer than the outbound request timeout.</summary>
     public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(2);
 
