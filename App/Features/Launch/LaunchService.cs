@@ -432,10 +432,12 @@ public sealed partial class LaunchService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await RequireAgentAsync(db, actor, team, ct);
-        await using var tx = await db.BeginWriteTransactionAsync(ct);
-        await db.LaunchAgents.Where(a => a.Id == agentId && a.TeamId == access.TeamId)
-            .ExecuteUpdateAsync(s => s.SetProperty(a => a.StoppedAt, clock.GetUtcNow()), ct);
-        await tx.CommitAsync(ct);
+        var stopped = await db.WriteStatementAsync(() => db.LaunchAgents.Where(a => a.Id == agentId && a.TeamId == access.TeamId)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.StoppedAt, clock.GetUtcNow()), ct), ct);
+        if (stopped == 0)
+        {
+            throw new NotFoundException($"Agent {agentId} not found.");
+        }
     }
 
     /// <summary>
