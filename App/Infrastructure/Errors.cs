@@ -17,3 +17,9 @@ public sealed class ConflictException(string field, string message) : Exception(
 {
     public string Field { get; } = field;
 }
+
+/// <summary>The caller asked too often; try again after <see cref="RetryAfter"/> (429 with Retry-After).</summary>
+public sealed class RateLimitedException(string message, TimeSpan retryAfter) : Exception(message)
+{
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}

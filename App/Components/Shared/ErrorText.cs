@@ -7,7 +7,7 @@ public static class ErrorText
     /// <summary>The message a user should read for an exception a service raised on purpose, or null for a bug.</summary>
     public static string? ForUser(Exception ex) => ex switch
     {
-        InputException or ConflictException or ForbiddenException or NotFoundException => ex.Message,
+        InputException or ConflictException or ForbiddenException or NotFoundException or RateLimitedException => ex.Message,
         _ => null,
     };
 

@@ -26,6 +26,7 @@ public sealed class WebhookService(
     UrlGuard urlGuard,
     SecretService secrets,
     WebhookSender sender,
+    WebhookTestLimiter testLimiter,
     TimeProvider clock)
 {
     public const int MaxNameLength = 100;
@@ -134,6 +135,7 @@ public sealed class WebhookService(
         var webhook = await db.Webhooks.Include(w => w.Secret).Include(w => w.AccessToken)
             .FirstOrDefaultAsync(w => w.TeamId == access.TeamId && w.Id == id, ct)
             ?? throw new NotFoundException($"Webhook {id} not found.");
+        testLimiter.Take(actor);
         var outbound = new OutboundWebhook(
             webhook.Url,
             body,

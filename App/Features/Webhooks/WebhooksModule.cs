@@ -4,8 +4,11 @@ namespace Automations.Features.Webhooks;
 
 public static class WebhooksModule
 {
-    public static IServiceCollection AddWebhooks(this IServiceCollection services) =>
-        services.AddScoped<WebhookService>().AddSingleton<WebhookSender>();
+    public static IServiceCollection AddWebhooks(this IServiceCollection services)
+    {
+        services.AddOptions<WebhookTestLimitOptions>().BindConfiguration(WebhookTestLimitOptions.Section);
+        return services.AddScoped<WebhookService>().AddSingleton<WebhookSender>().AddSingleton<WebhookTestLimiter>();
+    }
 
     public static IEndpointRouteBuilder MapWebhooks(this IEndpointRouteBuilder endpoints)
     {

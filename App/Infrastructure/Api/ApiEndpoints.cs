@@ -60,6 +60,11 @@ public sealed class ProblemDetailsFilter : IEndpointFilter
             var message = ApiErrors.Detail(ex.Message);
             return Results.ValidationProblem(new Dictionary<string, string[]> { [TextRules.Shown(ex.Field)] = [message] }, message, title: "Invalid input");
         }
+        catch (RateLimitedException ex)
+        {
+            context.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(ex.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Results.Problem(ex.Message, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests");
+        }
         catch (ConflictException ex)
         {
             var message = ApiErrors.Detail(ex.Message);
