@@ -1,5 +1,6 @@
 using Automations.Infrastructure.Outbound;
 using Automations.Tests.TestInfrastructure;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Automations.Tests.Infrastructure;
@@ -68,6 +69,9 @@ public class UrlGuardTests
         { "http://api.localhost/hook", "localhost" },
         { "http://intranet/hook", "single-label" },
         { "http://jenkins:8080/hook", "single-label" },
+        // longer than DNS allows
+        { "https://" + string.Join(".", Enumerable.Repeat(new string('a', 49), 6)) + ".com/hook", "not valid in DNS" },
+        { "https://" + new string('b', 64) + ".example.com/hook", "not valid in DNS" },
         // credentials in the URL
         { "http://user:pass@public.example.com/hook", "user name or password" },
         // names that do not resolve
@@ -189,6 +193,55 @@ public class UrlGuardTests
 
         Assert.IsType<OutboundBlockedException>(ex.InnerException);
         Assert.Empty(receiver.Received);
+    }
+
+    [Theory]
+    [InlineData("http://localhost/hook")]
+    [InlineData("http://loopback.example.com/hook")]
+    [InlineData("http://jenkins:8080/hook")]
+    public async Task A_refusal_of_an_internal_host_tells_the_operator_which_setting_allows_it(string url)
+    {
+        var ex = await Assert.ThrowsAsync<OutboundBlockedException>(() => Guard(HostileDns()).ValidateUrlAsync(url));
+
+        Assert.Contains("Outbound:AllowedHosts", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_host_name_longer_than_dns_allows_is_refused_before_any_lookup_by_the_real_resolver()
+    {
+        var guard = new UrlGuard(new DnsHostResolver(), new StaticOptions(new OutboundOptions()));
+
+        var ex = await Assert.ThrowsAsync<OutboundBlockedException>(() => guard.ValidateUrlAsync("https://" + string.Join(".", Enumerable.Repeat(new string('a', 60), 5)) + ".example.com/"));
+
+        Assert.Contains("not valid in DNS", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("localhost", new[] { "localhost" })]
+    [InlineData("jenkins.internal, localhost", new[] { "jenkins.internal", "localhost" })]
+    public void Allowed_hosts_accept_one_comma_separated_value_as_operators_type_it(string value, string[] expected)
+    {
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddCommandLine([$"--Outbound:AllowedHosts={value}"]).Build();
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddGuardedHttpClient(configuration);
+        using var provider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services);
+
+        var options = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<IOptions<OutboundOptions>>(provider).Value;
+
+        Assert.Equal(expected, options.AllowedHosts);
+    }
+
+    [Fact]
+    public void Allowed_hosts_still_bind_as_an_array()
+    {
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Outbound:AllowedHosts:0"] = "a.internal", ["Outbound:AllowedHosts:1"] = "b.internal" }).Build();
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddGuardedHttpClient(configuration);
+        using var provider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services);
+
+        var options = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<IOptions<OutboundOptions>>(provider).Value;
+
+        Assert.Equal(["a.internal", "b.internal"], options.AllowedHosts);
     }
 
     private sealed class StaticOptions(OutboundOptions value) : IOptionsMonitor<OutboundOptions>

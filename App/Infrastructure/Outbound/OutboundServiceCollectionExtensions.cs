@@ -10,6 +10,11 @@ public static class OutboundServiceCollectionExtensions
     public static IServiceCollection AddGuardedHttpClient(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<OutboundOptions>(configuration.GetSection(OutboundOptions.Section));
+        // "--Outbound:AllowedHosts=a,b" (one value, not an array) is what operators type: accept it beside the array form.
+        services.PostConfigure<OutboundOptions>(o => o.AllowedHosts = o.AllowedHosts
+            .Append(configuration[$"{OutboundOptions.Section}:{nameof(OutboundOptions.AllowedHosts)}"] ?? "")
+            .SelectMany(h => h.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToArray());
         services.AddSingleton<IHostResolver, DnsHostResolver>();
         services.AddSingleton<UrlGuard>();
         services.AddHttpClient(GuardedClient, (sp, client) =>

@@ -65,9 +65,21 @@ public sealed class UrlGuard(IHostResolver resolver, IOptionsMonitor<OutboundOpt
         throw last ?? new SocketException((int)SocketError.HostNotFound);
     }
 
+    /// <summary>How an operator opens the guard for one host, said wherever a host is refused for being internal.</summary>
+    private const string AllowHint = " An operator can allow it with the setting Outbound:AllowedHosts (for example --Outbound:AllowedHosts=jenkins.internal,localhost).";
+
+    /// <summary>DNS limits: 253 characters in all, 63 per label.</summary>
+    private const int MaxHostLength = 253;
+
+    private const int MaxLabelLength = 63;
+
     private string CheckHostName(string rawHost)
     {
         var host = rawHost.Trim().TrimEnd('.').ToLowerInvariant();
+        if (host.Length > MaxHostLength || host.Split('.').Any(label => label.Length is 0 or > MaxLabelLength))
+        {
+            throw new OutboundBlockedException($"The host name is not valid in DNS: at most {MaxHostLength} characters, and 1-{MaxLabelLength} between dots.");
+        }
         if (host.StartsWith('[') || IsIpLiteral(host))
         {
             throw new OutboundBlockedException($"The host '{rawHost}' is an IP address; use a host name.");
@@ -78,11 +90,11 @@ public sealed class UrlGuard(IHostResolver resolver, IOptionsMonitor<OutboundOpt
         }
         if (host == "localhost" || host.EndsWith(".localhost", StringComparison.Ordinal))
         {
-            throw new OutboundBlockedException($"The host '{rawHost}' is localhost.");
+            throw new OutboundBlockedException($"The host '{rawHost}' is this machine (localhost).{AllowHint}");
         }
         if (!host.Contains('.'))
         {
-            throw new OutboundBlockedException($"The host '{rawHost}' is a single-label name; use a fully qualified host name.");
+            throw new OutboundBlockedException($"The host '{rawHost}' is a single-label name; use a fully qualified host name.{AllowHint}");
         }
 
         return host;
@@ -95,7 +107,7 @@ public sealed class UrlGuard(IHostResolver resolver, IOptionsMonitor<OutboundOpt
         {
             addresses = await resolver.ResolveAsync(host, ct);
         }
-        catch (SocketException)
+        catch (Exception ex) when (ex is SocketException or ArgumentException)
         {
             throw new OutboundBlockedException($"The host '{host}' does not resolve.");
         }
@@ -113,7 +125,8 @@ public sealed class UrlGuard(IHostResolver resolver, IOptionsMonitor<OutboundOpt
                 : AddressPolicy.BlockReason(address, current.AllowPrivateNetworks);
             if (reason is not null)
             {
-                throw new OutboundBlockedException($"The host '{host}' resolves to {address}, a {reason} address.");
+                throw new OutboundBlockedException($"The host '{host}' resolves to {address}, a {reason} address."
+                    + (allowlisted ? "" : AllowHint));
             }
         }
 
