@@ -42,7 +42,7 @@ public sealed class DeliveryJob(
         var owner = Guid.NewGuid().ToString("N");
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            if (!await TryLeaseAsync(db, runId, owner, settings.Lease, ct))
+            if (!await TryLeaseAsync(db, runId, owner, settings.Lease, ct) && !await WaitUntilDueAndLeaseAsync(db, runId, owner, settings, ct))
             {
                 return;
             }
@@ -197,6 +197,25 @@ public sealed class DeliveryJob(
         prefix.CopyTo(signed, 0);
         body.CopyTo(signed, prefix.Length);
         return "v1," + Convert.ToBase64String(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed));
+    }
+
+    /// <summary>
+    /// Scheduled jobs are woken a little before the run is due (Hangfire keeps whole seconds and polls): a run due
+    /// within <see cref="HangfireDispatchQueue.ScheduleLead"/> and a bit is waited for here, so a retry starts on time
+    /// instead of waiting for the sweeper.
+    /// </summary>
+    private async Task<bool> WaitUntilDueAndLeaseAsync(AppDbContext db, long runId, string owner, DispatchOptions settings, CancellationToken ct)
+    {
+        var due = await db.AutomationRuns.Where(r => r.Id == runId && (r.Status == RunStatus.Pending || r.Status == RunStatus.Retrying))
+            .Select(r => r.NextAttemptAt).FirstOrDefaultAsync(ct);
+        var wait = due - clock.GetUtcNow();
+        if (wait is not { } delay || delay <= TimeSpan.Zero || delay > HangfireDispatchQueue.ScheduleLead * 3)
+        {
+            return false;
+        }
+
+        await Task.Delay(delay, clock, ct);
+        return await TryLeaseAsync(db, runId, owner, settings.Lease, ct);
     }
 
     private async Task<bool> TryLeaseAsync(AppDbContext db, long runId, string owner, TimeSpan lease, CancellationToken ct)

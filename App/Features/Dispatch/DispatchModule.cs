@@ -8,6 +8,8 @@ public static class DispatchModule
     public static IServiceCollection AddDispatch(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<DispatchOptions>(configuration.GetSection(DispatchOptions.Section));
+        // The binder appends configured array items to a non-empty default: a configured schedule must be the whole schedule.
+        services.PostConfigure<DispatchOptions>(o => o.RetrySchedule = DispatchOptions.ConfiguredSchedule(configuration.GetSection(DispatchOptions.Section)) ?? o.RetrySchedule);
         services.AddScoped<DispatchService>();
         services.AddScoped<DeliveryJob>();
         services.AddSingleton<IDispatchQueue, HangfireDispatchQueue>();

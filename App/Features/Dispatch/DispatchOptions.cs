@@ -12,6 +12,27 @@ public sealed class DispatchOptions
         TimeSpan.FromHours(5), TimeSpan.FromHours(10), TimeSpan.FromHours(10),
     ];
 
+    /// <summary>
+    /// The schedule exactly as configured: array items (<c>Dispatch:RetrySchedule:0</c>, …) or one comma-separated
+    /// value (<c>--Dispatch:RetrySchedule=00:00:05,00:05:00</c>); null when none is configured. An empty string
+    /// means no retries.
+    /// </summary>
+    public static TimeSpan[]? ConfiguredSchedule(IConfigurationSection section)
+    {
+        var schedule = section.GetSection(nameof(RetrySchedule));
+        var items = schedule.GetChildren().OrderBy(c => int.TryParse(c.Key, out var i) ? i : int.MaxValue).Select(c => c.Value ?? "").ToList();
+        if (items.Count == 0 && schedule.Value is null)
+        {
+            return null;
+        }
+
+        return (items.Count > 0 ? items : schedule.Value!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList())
+            .Select(v => TimeSpan.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var delay) && delay >= TimeSpan.Zero
+                ? delay
+                : throw new InvalidOperationException($"Dispatch:RetrySchedule: '{v}' is not a delay (use hh:mm:ss, e.g. 00:00:05)."))
+            .ToArray();
+    }
+
     /// <summary>Each delay is moved by up to ± this fraction, so retries of many runs do not arrive together.</summary>
     public double Jitter { get; set; } = 0.2;
 

@@ -21,5 +21,12 @@ public sealed class HangfireDispatchQueue(IBackgroundJobClient jobs) : IDispatch
 
     public void EnqueueSlow(long runId) => jobs.Enqueue<DeliveryJob>(SlowQueue, job => job.RunSlowAsync(runId, CancellationToken.None));
 
-    public void Schedule(long runId, TimeSpan delay) => jobs.Schedule<DeliveryJob>(job => job.RunAsync(runId, CancellationToken.None), delay);
+    /// <summary>
+    /// Scheduled jobs are handed to Hangfire this much early (it stores whole seconds and polls every second):
+    /// the job waits the rest itself, so the attempt starts when the run is due, not up to two seconds late.
+    /// </summary>
+    public static readonly TimeSpan ScheduleLead = TimeSpan.FromSeconds(1);
+
+    public void Schedule(long runId, TimeSpan delay) =>
+        jobs.Schedule<DeliveryJob>(job => job.RunAsync(runId, CancellationToken.None), delay > ScheduleLead ? delay - ScheduleLead : TimeSpan.Zero);
 }
