@@ -32,6 +32,14 @@ public static class IdentitySetup
             .AddDefaultTokenProviders()
             .AddClaimsPrincipalFactory<AppClaimsPrincipalFactory>();
 
+        // Identity's own lockout: a password guessed slowly from many addresses still meets this per-account limit.
+        services.AddOptions<IdentityOptions>().Configure<IConfiguration>((options, configuration) =>
+        {
+            options.Lockout.AllowedForNewUsers = true;
+            options.Lockout.MaxFailedAccessAttempts = configuration.GetValue("Security:Lockout:MaxFailedAttempts", 5);
+            options.Lockout.DefaultLockoutTimeSpan = configuration.GetValue("Security:Lockout:Duration", TimeSpan.FromMinutes(15));
+        });
+
         services.AddSingleton<IEmailSender<ApplicationUser>, IdentityNoOpEmailSender>();
         return services;
     }
