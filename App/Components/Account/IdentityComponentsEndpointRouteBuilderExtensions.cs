@@ -48,6 +48,12 @@ internal static class IdentityComponentsEndpointRouteBuilderExtensions
             [FromServices] SignInManager<ApplicationUser> signInManager,
             [FromForm] string returnUrl) =>
         {
+            // A new stamp revokes every cookie issued so far (this browser's, and any copy of it), not only the one deleted here.
+            if (await signInManager.UserManager.GetUserAsync(user) is { } signedIn)
+            {
+                await signInManager.UserManager.UpdateSecurityStampAsync(signedIn);
+            }
+
             await signInManager.SignOutAsync();
             // LocalRedirect throws (a 500) on a foreign address; home is the answer to a crafted one.
             var request = context.Request;
