@@ -13,6 +13,7 @@ using Automations.Features.Webhooks;
 using Automations.Infrastructure;
 using Automations.Infrastructure.Api;
 using Automations.Infrastructure.Outbound;
+using Automations.Infrastructure.Security;
 
 if (args is ["agent", .. var agentArgs])
 {
@@ -27,6 +28,7 @@ builder.Services.AddAppDatabase(builder.Configuration, builder.Environment);
 builder.Services.AddAppDataProtection(builder.Configuration, builder.Environment);
 builder.Services.AddAppIdentity();
 builder.Services.AddApiAuthentication();
+builder.Services.AddAppRateLimiting(builder.Configuration);
 builder.Services.AddAppUi();
 builder.Services.AddAppOpenApi();
 builder.Services.AddAppHangfire(builder.Configuration);

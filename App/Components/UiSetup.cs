@@ -22,6 +22,7 @@ public static class UiSetup
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
         }
 
+        app.UseRateLimiter();
         app.UseApiRequestLimits();
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
         app.UseAntiforgery();
