@@ -28,6 +28,9 @@ public sealed partial class AppFactory : WebApplicationFactory<Program>
 
     public FakeTimeProvider? Clock { get; init; }
 
+    /// <summary>Development unless a test is about what production does (error pages, static files from the manifest).</summary>
+    public string EnvironmentName { get; init; } = "Development";
+
     public string DataDirectory => _directory.Path;
 
     public AppFactory(Dictionary<string, string?>? settings = null, string? dataDirectory = null)
@@ -46,8 +49,8 @@ public sealed partial class AppFactory : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        // Development: static web assets (MudBlazor, the Blazor script) are served from the build output, and DI scopes are validated.
-        builder.UseEnvironment("Development");
+        // Development by default: DI scopes are validated.
+        builder.UseEnvironment(EnvironmentName);
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
