@@ -13,6 +13,7 @@ using Automations.Features.Webhooks;
 using Automations.Infrastructure;
 using Automations.Infrastructure.Api;
 using Automations.Infrastructure.Outbound;
+using Automations.Infrastructure.Security;
 
 if (args is ["agent", .. var agentArgs])
 {
@@ -22,11 +23,19 @@ if (args is ["agent", .. var agentArgs])
 var seedDemo = args.Contains("--seed-demo");
 var builder = WebApplication.CreateBuilder(args.Where(a => a != "--seed-demo").ToArray());
 
+// The host reads the static web assets manifest (MudBlazor's and the framework's files, when run from the build output
+// with dotnet run) by itself in Development only; a published app has no such manifest, so this does nothing there.
+if (!builder.Environment.IsDevelopment())
+{
+    builder.WebHost.UseStaticWebAssets();
+}
+
 builder.Services.AddClock();
 builder.Services.AddAppDatabase(builder.Configuration, builder.Environment);
 builder.Services.AddAppDataProtection(builder.Configuration, builder.Environment);
 builder.Services.AddAppIdentity();
 builder.Services.AddApiAuthentication();
+builder.Services.AddAppRateLimiting(builder.Configuration);
 builder.Services.AddAppUi();
 builder.Services.AddAppOpenApi();
 builder.Services.AddAppHangfire(builder.Configuration);

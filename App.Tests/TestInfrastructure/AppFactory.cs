@@ -28,6 +28,9 @@ public sealed partial class AppFactory : WebApplicationFactory<Program>
 
     public FakeTimeProvider? Clock { get; init; }
 
+    /// <summary>Development unless a test is about what production does (error pages, static files from the manifest).</summary>
+    public string EnvironmentName { get; init; } = "Development";
+
     public string DataDirectory => _directory.Path;
 
     public AppFactory(Dictionary<string, string?>? settings = null, string? dataDirectory = null)
@@ -46,8 +49,8 @@ public sealed partial class AppFactory : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        // Development: static web assets (MudBlazor, the Blazor script) are served from the build output, and DI scopes are validated.
-        builder.UseEnvironment("Development");
+        // Development by default: DI scopes are validated.
+        builder.UseEnvironment(EnvironmentName);
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
@@ -111,18 +114,27 @@ public sealed partial class AppFactory : WebApplicationFactory<Program>
     public async Task<HttpClient> SignedInClientAsync(string email, string password = "Test-password-1!")
     {
         var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
-        var form = await client.GetStringAsync("/Account/Login");
-        var token = AntiforgeryField().Match(form).Groups[1].Value;
-        var response = await client.PostAsync("/Account/Login", new FormUrlEncodedContent(new Dictionary<string, string>
+        var response = await PostLoginAsync(client, email, password);
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"login failed: {(int)response.StatusCode}");
+        return client;
+    }
+
+    /// <summary>Fills and posts the login form as a browser would (GET for the antiforgery token, then POST).</summary>
+    public static async Task<HttpResponseMessage> PostLoginAsync(HttpClient client, string email, string password, string? returnUrl = null)
+    {
+        var path = returnUrl is null ? "/Account/Login" : $"/Account/Login?ReturnUrl={Uri.EscapeDataString(returnUrl)}";
+        var form = await client.GetStringAsync(path);
+        return await client.PostAsync(path, new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token),
+            ["__RequestVerificationToken"] = AntiforgeryToken(form),
             ["_handler"] = "login",
             ["Input.Email"] = email,
             ["Input.Password"] = password,
         }));
-        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"login failed: {(int)response.StatusCode}");
-        return client;
     }
+
+    /// <summary>The antiforgery token of the (first) form in <paramref name="html"/>.</summary>
+    public static string AntiforgeryToken(string html) => WebUtility.HtmlDecode(AntiforgeryField().Match(html).Groups[1].Value);
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryField();

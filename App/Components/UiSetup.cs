@@ -1,6 +1,7 @@
 using Automations.Components.Account;
 using Automations.Infrastructure;
 using Automations.Infrastructure.Api;
+using Automations.Infrastructure.Security;
 using MudBlazor.Services;
 
 namespace Automations.Components;
@@ -17,11 +18,17 @@ public static class UiSetup
 
     public static WebApplication UseAppPipeline(this WebApplication app)
     {
+        app.UseSecurityHeaders();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
         }
 
+        // Called here, not left to WebApplication (which runs them before all of the above), so that what authentication
+        // answers itself (an API 401 or 429) also carries the security headers and errors in it reach the error page.
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
         app.UseApiRequestLimits();
         app.UseApiErrors();
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);

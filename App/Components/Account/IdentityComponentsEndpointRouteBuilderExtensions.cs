@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Primitives;
+using Automations.Components.Account;
 using Automations.Components.Account.Pages;
 using Automations.Components.Account.Pages.Manage;
 using Automations.Data;
@@ -42,12 +43,22 @@ internal static class IdentityComponentsEndpointRouteBuilderExtensions
         });
 
         accountGroup.MapPost("/Logout", async (
+            HttpContext context,
             ClaimsPrincipal user,
             [FromServices] SignInManager<ApplicationUser> signInManager,
             [FromForm] string returnUrl) =>
         {
+            // A new stamp revokes every cookie issued so far (this browser's, and any copy of it), not only the one deleted here.
+            if (await signInManager.UserManager.GetUserAsync(user) is { } signedIn)
+            {
+                await signInManager.UserManager.UpdateSecurityStampAsync(signedIn);
+            }
+
             await signInManager.SignOutAsync();
-            return TypedResults.LocalRedirect($"~/{returnUrl}");
+            // LocalRedirect throws (a 500) on a foreign address; home is the answer to a crafted one.
+            var request = context.Request;
+            var local = IdentityRedirectManager.ToLocalPath(returnUrl, $"{request.Scheme}://{request.Host}{request.PathBase}/") ?? "";
+            return TypedResults.LocalRedirect($"~/{local}");
         });
 
         accountGroup.MapPost("/PasskeyCreationOptions", async (

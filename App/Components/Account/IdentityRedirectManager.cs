@@ -16,18 +16,41 @@ internal sealed class IdentityRedirectManager(NavigationManager navigationManage
         MaxAge = TimeSpan.FromSeconds(5),
     };
 
-    public void RedirectTo(string? uri)
-    {
-        uri ??= "";
+    /// <summary>Navigates to <paramref name="uri"/> if it is a page of this app, otherwise home: return URLs arrive in links anyone can craft.</summary>
+    public void RedirectTo(string? uri) => navigationManager.NavigateTo(ToLocalPath(uri, navigationManager.BaseUri) ?? "");
 
-        // Prevent open redirects.
-        if (!Uri.IsWellFormedUriString(uri, UriKind.Relative)
-            || uri.StartsWith("//", StringComparison.Ordinal))
+    /// <summary>
+    /// <paramref name="uri"/> as a path relative to <paramref name="baseUri"/> ("teams/acme?x=1", "" for home) when it names
+    /// a page of this app: base-relative ("Account/Lockout"), root-relative ("/teams/acme") or absolute under the base
+    /// (the template's RedirectToLogin sends the full address). Anything else is null: other origins, protocol-relative
+    /// ("//host"), backslash forms that browsers read as slashes ("/\host"), schemes ("javascript:"), and control
+    /// characters or spaces, which browsers strip (so "/\t/host" would become "//host") or which break the Location header.
+    /// </summary>
+    internal static string? ToLocalPath(string? uri, string baseUri)
+    {
+        var path = uri ?? "";
+        var basePath = new Uri(baseUri).AbsolutePath;
+        if (path.StartsWith(baseUri, StringComparison.OrdinalIgnoreCase))
         {
-            uri = navigationManager.ToBaseRelativePath(uri);
+            path = path[baseUri.Length..];
+        }
+        else if (path.StartsWith(basePath, StringComparison.Ordinal))
+        {
+            path = path[basePath.Length..];
+        }
+        else if (path.StartsWith('/'))
+        {
+            return null;
         }
 
-        navigationManager.NavigateTo(uri);
+        if (path.StartsWith('/') || path.Contains('\\') || path.Any(c => c <= ' ' || c == '\u007f'))
+        {
+            return null;
+        }
+
+        // A colon before the first '/', '?' or '#' makes it a scheme, not a path (RFC 3986 §4.2).
+        var firstSegment = path.AsSpan(0, path.IndexOfAny(['/', '?', '#']) is var end and >= 0 ? end : path.Length);
+        return firstSegment.Contains(':') ? null : path;
     }
 
     public void RedirectTo(string uri, Dictionary<string, object?> queryParameters)

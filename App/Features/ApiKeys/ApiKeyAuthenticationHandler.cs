@@ -1,23 +1,39 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Automations.Infrastructure;
+using Automations.Infrastructure.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
 namespace Automations.Features.ApiKeys;
 
-/// <summary>Authenticates <c>Authorization: Bearer &lt;api key&gt;</c> on the REST API.</summary>
+/// <summary>
+/// Authenticates <c>Authorization: Bearer &lt;api key&gt;</c> on the REST API. Failed keys are counted per client
+/// address (<see cref="ApiKeyFailureLimiter"/>); an address that has spent its budget gets 429 for every API request
+/// until the window passes, a valid key included: answering a valid key normally would tell a guesser which guess hit.
+/// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    ApiKeyService apiKeys)
+    ApiKeyService apiKeys,
+    ApiKeyFailureLimiter failures)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
 
+    /// <summary>Set when this request's address is refused; the challenge then answers 429 instead of 401.</summary>
+    private TimeSpan? _retryAfter;
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
+        var address = ClientAddress.Of(Context);
+        if (failures.RetryAfter(address) is { } wait)
+        {
+            _retryAfter = wait;
+            return AuthenticateResult.Fail("Too many failed API key attempts from this address.");
+        }
+
         var header = Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
@@ -27,6 +43,11 @@ public sealed class ApiKeyAuthenticationHandler(
         var actor = await apiKeys.AuthenticateAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
         if (actor is null)
         {
+            if (failures.RecordFailure(address))
+            {
+                Logger.LogWarning("API key failures from {Address} reached the limit; its API requests are refused for a while.", address);
+            }
+
             return AuthenticateResult.Fail("Invalid or revoked API key.");
         }
 
@@ -42,6 +63,12 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (_retryAfter is { } wait)
+        {
+            return TooManyRequests.WriteProblemAsync(Context, wait,
+                $"Too many failed API key attempts from your network address. Try again in {TooManyRequests.Seconds(wait)} seconds.");
+        }
+
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer";
         return Response.WriteAsJsonAsync(new

@@ -20,11 +20,14 @@ public static class OpenApiSetup
         return services;
     }
 
-    /// <summary>/openapi/v1.json and a browsable reference at /api/docs.</summary>
+    /// <summary>
+    /// /openapi/v1.json and a browsable reference at /api/docs. Scalar's fonts come from its CDN, which the
+    /// Content-Security-Policy refuses (and an offline install cannot reach): the page uses the browser's fonts instead.
+    /// </summary>
     public static IEndpointRouteBuilder MapAppOpenApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapOpenApi();
-        endpoints.MapScalarApiReference("/api/docs", options => options.WithTitle("Automations API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        endpoints.MapScalarApiReference("/api/docs", options => options.WithTitle("Automations API").WithOpenApiRoutePattern("/openapi/{documentName}.json").DisableDefaultFonts());
         return endpoints;
     }
 }
