@@ -80,7 +80,15 @@ public class RetryTimingTests
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (arrivals.Values.Count(t => { lock (t) { return t.Count >= 2; } }) < runs)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"only {arrivals.Values.Count(t => t.Count >= 2)} of {runs} runs were retried within 30 s");
+            if (DateTime.UtcNow >= deadline)
+            {
+                await using var db = await app.Get<Microsoft.EntityFrameworkCore.IDbContextFactory<Automations.Data.AppDbContext>>().CreateDbContextAsync();
+                var states = db.AutomationRuns.AsEnumerable().Select(r => $"{r.Id}:{r.Status}/{r.AttemptCount}/{r.NextAttemptAt:ss.fff}/{r.LeaseOwner}/{r.LastError}");
+                Assert.Fail(string.Join("\n", states));
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"only {arrivals.Values.Count(t => t.Count >= 2)} of {runs} runs were retried within 30 s: "
+                + string.Join("; ", arrivals.Values.Select(t => string.Join(",", t.Select(x => x.ToString("ss.fff"))))));
             await Task.Delay(50);
         }
 

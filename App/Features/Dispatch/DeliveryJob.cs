@@ -206,16 +206,25 @@ public sealed class DeliveryJob(
     /// </summary>
     private async Task<bool> WaitUntilDueAndLeaseAsync(AppDbContext db, long runId, string owner, DispatchOptions settings, CancellationToken ct)
     {
-        var due = await db.AutomationRuns.Where(r => r.Id == runId && (r.Status == RunStatus.Pending || r.Status == RunStatus.Retrying))
-            .Select(r => r.NextAttemptAt).FirstOrDefaultAsync(ct);
-        var wait = due - clock.GetUtcNow();
-        if (wait is not { } delay || delay <= TimeSpan.Zero || delay > HangfireDispatchQueue.ScheduleLead * 3)
+        for (var tries = 0; tries < 3; tries++)
         {
-            return false;
+            var due = await db.AutomationRuns.Where(r => r.Id == runId && (r.Status == RunStatus.Pending || r.Status == RunStatus.Retrying))
+                .Select(r => r.NextAttemptAt).FirstOrDefaultAsync(ct);
+            var wait = due - clock.GetUtcNow();
+            if (wait is not { } delay || delay <= TimeSpan.Zero || delay > HangfireDispatchQueue.ScheduleLead * 3)
+            {
+                return false;
+            }
+
+            // Timers may fire a few milliseconds before the wall clock says the time has come: a little over, and look again.
+            await Task.Delay(delay + TimeSpan.FromMilliseconds(5), clock, ct);
+            if (await TryLeaseAsync(db, runId, owner, settings.Lease, ct))
+            {
+                return true;
+            }
         }
 
-        await Task.Delay(delay, clock, ct);
-        return await TryLeaseAsync(db, runId, owner, settings.Lease, ct);
+        return false;
     }
 
     private async Task<bool> TryLeaseAsync(AppDbContext db, long runId, string owner, TimeSpan lease, CancellationToken ct)
