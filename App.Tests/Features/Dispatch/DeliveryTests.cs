@@ -32,7 +32,8 @@ public class DeliveryTests : IAsyncLifetime
         {
             ["Outbound:AllowedHosts:0"] = "localhost",
             ["Outbound:RequestTimeout"] = "00:00:03",
-            ["Dispatch:DisableAfterConsecutiveFailures"] = "9",
+            ["Dispatch:DisableAfter"] = "01:00:00",
+            ["Dispatch:DisableAfterFailedRuns"] = "3",
         });
         _services.Resolver.Map("localhost", "127.0.0.1");
         _team = await _services.CreateTeamAsync();
@@ -341,9 +342,20 @@ public class DeliveryTests : IAsyncLifetime
 
         Assert.Equal(TimeSpan.FromSeconds(120), Assert.Single(_services.Queue.Scheduled).Delay);
         Assert.Equal(_services.Clock.GetUtcNow() + TimeSpan.FromSeconds(120), (await RunAsync(runId)).NextAttemptAt);
-        _services.Clock.Advance(TimeSpan.FromSeconds(119));
+        // Well before the due time a job does nothing (the run stays for its own job or the sweeper)...
+        _services.Clock.Advance(TimeSpan.FromSeconds(116));
         await RunJobAsync(runId);
         Assert.Single(_receiver.Received);
+
+        // ...and a job woken a moment early (Hangfire keeps whole seconds) waits for the due time instead of giving up.
+        _services.Clock.Advance(TimeSpan.FromSeconds(3));
+        var early = RunJobAsync(runId);
+        await Task.Delay(300);
+        Assert.False(early.IsCompleted);
+        Assert.Single(_receiver.Received);
+        _services.Clock.Advance(TimeSpan.FromSeconds(1.01));
+        await early.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(2, _receiver.Received.Count);
     }
 
     [Fact]
@@ -366,17 +378,80 @@ public class DeliveryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_webhook_failing_too_often_in_a_row_is_disabled()
+    public async Task A_burst_of_failures_during_a_short_outage_does_not_disable_the_webhook()
+    {
+        Respond(503);
+        var runs = new List<long>();
+        for (var i = 0; i < 20; i++)
+        {
+            runs.Add(await LogVersionAsync());
+        }
+
+        foreach (var run in runs)
+        {
+            await RunJobAsync(run);
+        }
+
+        Assert.False((await Webhook()).Disabled);
+        Assert.Equal(20, (await WebhookRowAsync()).ConsecutiveFailures);
+
+        // The endpoint is back: every run succeeds on its retry, and the webhook's failure state is reset.
+        Respond(200);
+        _services.Clock.Advance(TimeSpan.FromMinutes(1));
+        foreach (var run in runs)
+        {
+            await RunJobAsync(run);
+            Assert.Equal(RunStatus.Succeeded, (await RunAsync(run)).Status);
+        }
+
+        var row = await WebhookRowAsync();
+        Assert.Equal((0, (DateTimeOffset?)null, 0), (row.ConsecutiveFailures, row.FailingSince, row.FailedRunsSinceFailing));
+    }
+
+    [Fact]
+    public async Task A_webhook_is_disabled_only_after_failing_for_the_whole_period_with_enough_runs_out_of_retries()
     {
         Respond(404);
-        for (var i = 0; i < 9; i++)
+        var started = _services.Clock.GetUtcNow();
+        for (var i = 0; i < 5; i++)
         {
             await RunJobAsync(await LogVersionAsync());
         }
 
-        var hook = (await _services.Get<WebhookService>().ListAsync(_team.Admin, _team.Slug)).Single();
+        // Five runs failed for good, but within minutes: still enabled.
+        Assert.False((await Webhook()).Disabled);
+        Assert.Equal(started, (await WebhookRowAsync()).FailingSince);
+
+        _services.Clock.Advance(TimeSpan.FromHours(1));
+        await RunJobAsync(await LogVersionAsync());
+
+        var hook = await Webhook();
         Assert.True(hook.Disabled);
-        Assert.Contains("9 delivery attempts in a row failed", hook.DisabledReason);
+        Assert.Contains("6 runs ran out of retries", hook.DisabledReason);
+    }
+
+    [Fact]
+    public async Task Concurrent_failures_are_all_counted()
+    {
+        Respond(404);
+        var runs = new List<long>();
+        for (var i = 0; i < 12; i++)
+        {
+            runs.Add(await LogVersionAsync());
+        }
+
+        await Task.WhenAll(runs.Select(run => Task.Run(() => RunJobAsync(run))));
+
+        var row = await WebhookRowAsync();
+        Assert.Equal((12, 12), (row.ConsecutiveFailures, row.FailedRunsSinceFailing));
+    }
+
+    private async Task<WebhookSummary> Webhook() => (await _services.Get<WebhookService>().ListAsync(_team.Admin, _team.Slug)).Single();
+
+    private async Task<Webhook> WebhookRowAsync()
+    {
+        await using var db = await _services.DbFactory.CreateDbContextAsync();
+        return await db.Webhooks.AsNoTracking().SingleAsync(w => w.Id == _webhookId);
     }
 
     [Fact]

@@ -1032,6 +1032,12 @@ namespace Automations.Data.Migrations
                         .HasMaxLength(500)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("FailedRunsSinceFailing")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("FailingSince")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(100)

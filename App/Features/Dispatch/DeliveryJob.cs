@@ -282,35 +282,10 @@ public sealed class DeliveryJob(
         }
 
         attempt.Outcome = ok ? AttemptOutcome.Succeeded : delay is not null ? AttemptOutcome.WillRetry : AttemptOutcome.Failed;
-        string? disable = null;
-        if (webhook is not null)
-        {
-            if (ok)
-            {
-                webhook.ConsecutiveFailures = 0;
-            }
-            else
-            {
-                webhook.ConsecutiveFailures++;
-                if (attempt.ResponseStatus == 410)
-                {
-                    disable = "The endpoint answered 410 Gone.";
-                }
-                else if (webhook.ConsecutiveFailures >= settings.DisableAfterConsecutiveFailures)
-                {
-                    disable = $"{webhook.ConsecutiveFailures} delivery attempts in a row failed.";
-                }
-            }
-
-            if (disable is not null && !webhook.Disabled)
-            {
-                webhook.Disabled = true;
-                webhook.DisabledReason = disable;
-                webhook.DisabledAt = now;
-            }
-        }
 
         await using var tx = await db.BeginWriteTransactionAsync(ct);
+        var disable = webhook is null ? null : await EndpointFailures.RecordAsync(db, webhook.Id, ok, runFailed: !ok && delay is null,
+            gone: attempt.ResponseStatus == 410, now, settings, ct);
         db.DeliveryAttempts.Add(attempt);
         run.AttemptCount = attemptsSoFar;
         run.ManualRedelivery = false;

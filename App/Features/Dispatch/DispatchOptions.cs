@@ -39,8 +39,11 @@ public sealed class DispatchOptions
     /// <summary>A Retry-After longer than this is capped (an endpoint cannot park a run for days).</summary>
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromHours(10);
 
-    /// <summary>A webhook that fails this many attempts in a row is disabled.</summary>
-    public int DisableAfterConsecutiveFailures { get; set; } = 20;
+    /// <summary>A webhook is disabled only after every attempt has failed for this long (and <see cref="DisableAfterFailedRuns"/>).</summary>
+    public TimeSpan DisableAfter { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>…and at least this many runs have run out of retries in that time.</summary>
+    public int DisableAfterFailedRuns { get; set; } = 5;
 
     /// <summary>When an attempt that crashed cannot even be recorded, the run is tried again after this.</summary>
     public TimeSpan FallbackRetryDelay { get; set; } = TimeSpan.FromMinutes(1);

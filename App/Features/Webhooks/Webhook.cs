@@ -37,6 +37,12 @@ public class Webhook
     /// <summary>Failed delivery attempts since the last success.</summary>
     public int ConsecutiveFailures { get; set; }
 
+    /// <summary>When the first attempt failed after the last success; null while the endpoint is healthy.</summary>
+    public DateTimeOffset? FailingSince { get; set; }
+
+    /// <summary>Runs that ran out of retries (or failed for good) since <see cref="FailingSince"/>.</summary>
+    public int FailedRunsSinceFailing { get; set; }
+
     public Team Team { get; set; } = null!;
 
     public TeamSecret? Secret { get; set; }

@@ -113,7 +113,8 @@ public sealed class WebhookService(
             ?? throw new NotFoundException($"Webhook {id} not found.");
         var now = clock.GetUtcNow();
         await using var tx = await db.BeginWriteTransactionAsync(ct);
-        (webhook.Disabled, webhook.DisabledReason, webhook.DisabledAt, webhook.ConsecutiveFailures) = (false, null, null, 0);
+        (webhook.Disabled, webhook.DisabledReason, webhook.DisabledAt) = (false, null, null);
+        (webhook.ConsecutiveFailures, webhook.FailingSince, webhook.FailedRunsSinceFailing) = (0, null, 0);
         webhook.UpdatedAt = now;
         webhook.UpdatedBy = actor.UserName;
         await db.SaveChangesAsync(ct);
