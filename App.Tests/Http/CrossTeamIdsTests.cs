@@ -105,7 +105,7 @@ public class CrossTeamIdsTests : IAsyncLifetime
         {
             agentId = int.Parse(_idsOfA["agentId"]), status = "Running", text = "x", enabled = false, name = "renamed", url = "http://localhost:9/other",
             role = "Admin", eventType = "LINK_ARTIFACT", collection = "eval", actionType = "webhook", webhookId = int.Parse(_idsOfA["webhook"]),
-            payloadTemplate = "{}", payload = "{}",
+            payloadTemplate = "{}", payload = "{}", since = DateTimeOffset.UtcNow.AddHours(-1),
         };
         var tried = 0;
         var failures = new List<string>();

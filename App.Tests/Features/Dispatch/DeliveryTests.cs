@@ -441,6 +441,12 @@ public class DeliveryTests : IAsyncLifetime
         }
 
         await Task.WhenAll(runs.Select(run => Task.Run(() => RunJobAsync(run))));
+        // Attempts beyond the per-webhook cap went to the slow lane: run those too, concurrently.
+        await Task.WhenAll(_services.Queue.EnqueuedSlow.Select(run => Task.Run(async () =>
+        {
+            using var scope = _services.Provider.CreateScope();
+            await scope.ServiceProvider.GetRequiredService<DeliveryJob>().RunSlowAsync(run, default);
+        })));
 
         var row = await WebhookRowAsync();
         Assert.Equal((12, 12), (row.ConsecutiveFailures, row.FailedRunsSinceFailing));
@@ -452,6 +458,50 @@ public class DeliveryTests : IAsyncLifetime
     {
         await using var db = await _services.DbFactory.CreateDbContextAsync();
         return await db.Webhooks.AsNoTracking().SingleAsync(w => w.Id == _webhookId);
+    }
+
+    [Fact]
+    public async Task A_webhooks_deliveries_span_its_automations_and_recover_resends_the_failed_ones_spread_out()
+    {
+        await Artifacts.CreateProjectAsync(_team.Admin, _team.Slug, "nlp", null);
+        await Artifacts.CreateCollectionAsync(_team.Admin, _team.Slug, "nlp", "corpus", "dataset", null);
+        await _services.Get<AutomationService>().CreateAsync(_team.Member, _team.Slug, "nlp", new AutomationInput(
+            "Corpus", null, ArtifactEventTypes.LinkArtifact, "corpus", null, ActionTypes.Webhook, _webhookId, "{\"e\": \"${event_type}\"}"));
+        Respond(404);
+        var failed = new List<long> { await LogVersionAsync(), await LogVersionAsync() };
+        await Artifacts.LogVersionAsync(_team.Member, _team.Slug, "nlp", "corpus", new LogVersionRequest());
+        failed.Add(_services.Queue.Enqueued.Last());
+        foreach (var run in failed)
+        {
+            await RunJobAsync(run);
+        }
+
+        var dispatch = _services.Get<DispatchService>();
+        var deliveries = await dispatch.ListWebhookDeliveriesAsync(_team.Member, _team.Slug, _webhookId, RunStatus.Failed);
+        Assert.Equal(3, deliveries.Total);
+        Assert.Equal(["nlp", "vision"], deliveries.Items.Select(r => r.ProjectName).Distinct().Order());
+
+        await Assert.ThrowsAsync<ForbiddenException>(() => dispatch.RecoverAsync(_team.Member, _team.Slug, _webhookId, _services.Clock.GetUtcNow().AddHours(-1)));
+        await Assert.ThrowsAsync<NotFoundException>(() => dispatch.RecoverAsync(_team.Outsider, _team.Slug, _webhookId, _services.Clock.GetUtcNow().AddHours(-1)));
+        await Assert.ThrowsAsync<NotFoundException>(() => dispatch.ListWebhookDeliveriesAsync(_team.Outsider, _team.Slug, _webhookId));
+
+        Respond(200);
+        _services.Clock.Advance(TimeSpan.FromMinutes(10));
+        var recovered = await dispatch.RecoverAsync(_team.Admin, _team.Slug, _webhookId, _services.Clock.GetUtcNow().AddHours(-1));
+        var again = await dispatch.RecoverAsync(_team.Admin, _team.Slug, _webhookId, _services.Clock.GetUtcNow().AddHours(-1));
+
+        Assert.Equal(3, recovered.Queued);
+        Assert.Equal(0, again.Queued);
+        var scheduled = _services.Queue.Scheduled.Where(s => failed.Contains(s.RunId)).Select(s => s.Delay).Order().ToList();
+        Assert.Equal([TimeSpan.Zero, TimeSpan.FromSeconds(0.2), TimeSpan.FromSeconds(0.4)], scheduled);
+        _services.Clock.Advance(TimeSpan.FromSeconds(1));
+        foreach (var run in failed)
+        {
+            await RunJobAsync(run);
+            var done = await RunAsync(run);
+            Assert.Equal(RunStatus.Succeeded, done.Status);
+            Assert.True(done.Attempts.Single(a => a.Number == 2).Manual);
+        }
     }
 
     [Fact]

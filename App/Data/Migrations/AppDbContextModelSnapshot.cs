@@ -587,6 +587,8 @@ namespace Automations.Data.Migrations
 
                     b.HasIndex("Status", "NextAttemptAt");
 
+                    b.HasIndex("WebhookId", "Id");
+
                     b.HasIndex("WebhookId", "Status");
 
                     b.ToTable("AutomationRuns");

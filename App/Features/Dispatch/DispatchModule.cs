@@ -34,6 +34,14 @@ public static class DispatchModule
             service.GetRunAsync(http.User.Actor(), team, project, id, ct));
         runs.MapPost("/{id:long}/redeliver", (string team, string project, long id, HttpContext http, DispatchService service, CancellationToken ct) =>
             service.RedeliverAsync(http.User.Actor(), team, project, id, ct));
+        var deliveries = endpoints.MapApiGroup("teams/{team}/webhooks/{id:int}", "Webhooks");
+        deliveries.MapGet("/deliveries", (string team, int id, HttpContext http, DispatchService service, CancellationToken ct,
+                RunStatus? status = null, int page = 1, int pageSize = 50) =>
+            service.ListWebhookDeliveriesAsync(http.User.Actor(), team, id, status, page, pageSize, ct));
+        deliveries.MapPost("/recover", (string team, int id, RecoverRequest body, HttpContext http, DispatchService service, CancellationToken ct) =>
+            service.RecoverAsync(http.User.Actor(), team, id, body.Since, ct));
         return endpoints;
     }
+
+    public sealed record RecoverRequest(DateTimeOffset Since);
 }

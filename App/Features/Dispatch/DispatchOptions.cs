@@ -45,6 +45,9 @@ public sealed class DispatchOptions
     /// <summary>…and at least this many runs have run out of retries in that time.</summary>
     public int DisableAfterFailedRuns { get; set; } = 5;
 
+    /// <summary>Recovering a webhook's failed runs sends at most this many per second, so the endpoint that just came back is not flooded.</summary>
+    public double RecoverPerSecond { get; set; } = 5;
+
     /// <summary>When an attempt that crashed cannot even be recorded, the run is tried again after this.</summary>
     public TimeSpan FallbackRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
 

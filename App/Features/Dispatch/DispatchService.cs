@@ -2,7 +2,9 @@ using System.Text.Json;
 using Automations.Data;
 using Automations.Features.Artifacts;
 using Automations.Infrastructure;
+using Automations.Features.Teams;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Automations.Features.Dispatch;
 
@@ -24,7 +26,8 @@ public sealed record RunSummary(
     string? LastError,
     string ActionType = "webhook",
     string? JobName = null,
-    string? QueueName = null);
+    string? QueueName = null,
+    string? ProjectName = null);
 
 public sealed record AttemptView(
     int Number,
@@ -43,9 +46,15 @@ public sealed record AttemptView(
 /// <summary>LaunchRunIds: for a job action, the launch runs its attempts queued.</summary>
 public sealed record RunDetail(RunSummary Run, IReadOnlyList<AttemptView> Attempts, IReadOnlyList<long> LaunchRunIds);
 
+/// <summary>What a recover request did: how many failed runs are queued again, and over how long they are spread.</summary>
+public sealed record RecoverResult(int Queued, DateTimeOffset Since, TimeSpan SpreadOver);
+
 /// <summary>Run history and redelivery, for the members of the run's team.</summary>
-public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, IDispatchQueue queue, TimeProvider clock)
+public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, IDispatchQueue queue, IOptionsMonitor<DispatchOptions> options, TimeProvider clock)
 {
+    /// <summary>A recover request queues at most this many runs; ask again for more.</summary>
+    public const int MaxRecoverBatch = 10_000;
+
     public async Task<Paged<RunSummary>> ListRunsAsync(Actor actor, string team, string project, int? automationId = null, RunStatus? status = null,
         int page = 1, int pageSize = 50, CancellationToken ct = default)
     {
@@ -81,34 +90,106 @@ public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, I
             a.ResponseStatus, Headers(a.ResponseHeadersJson), a.ResponseBody, a.Error, a.Outcome)).ToList(), launches);
     }
 
-    /// <summary>A fresh attempt for a finished run, with the same webhook-id. Any team member may redeliver.</summary>
+    /// <summary>
+    /// A fresh attempt for a finished run, with the same webhook-id. Any team member may redeliver. One conditional
+    /// UPDATE (still finished?), so two people clicking at once, on one instance or two, make one attempt.
+    /// </summary>
     public async Task<RunSummary> RedeliverAsync(Actor actor, string team, string project, long runId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
-        await using (var tx = await db.BeginWriteTransactionAsync(ct))
+        var run = db.AutomationRuns.Where(r => r.ProjectId == access.ProjectId && r.Id == runId);
+        var now = clock.GetUtcNow();
+        if (await db.WriteStatementAsync(() => Redeliver(run.Where(r => r.Status == RunStatus.Succeeded || r.Status == RunStatus.Failed), now, ct), ct) == 0)
         {
-            var run = await db.AutomationRuns.FirstOrDefaultAsync(r => r.ProjectId == access.ProjectId && r.Id == runId, ct)
-                ?? throw new NotFoundException($"Run {runId} not found.");
-            if (run.Status is not (RunStatus.Succeeded or RunStatus.Failed))
-            {
-                throw new ConflictException("status", "Only a finished run (Succeeded or Failed) can be redelivered; this one is still in progress.");
-            }
-
-            var now = clock.GetUtcNow();
-            (run.Status, run.ManualRedelivery, run.NextAttemptAt, run.CompletedAt, run.UpdatedAt) = (RunStatus.Pending, true, now, null, now);
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
+            _ = await run.Select(r => (long?)r.Id).FirstOrDefaultAsync(ct) ?? throw new NotFoundException($"Run {runId} not found.");
+            throw new ConflictException("status", "Only a finished run (Succeeded or Failed) can be redelivered; this one is still in progress.");
         }
 
         queue.Enqueue(runId);
         return await Project(db.AutomationRuns.Where(r => r.Id == runId)).SingleAsync(ct);
     }
 
+    /// <summary>A webhook's deliveries across every automation and project of the team, newest first (Team Settings).</summary>
+    public async Task<Paged<RunSummary>> ListWebhookDeliveriesAsync(Actor actor, string team, int webhookId, RunStatus? status = null,
+        int page = 1, int pageSize = 50, CancellationToken ct = default)
+    {
+        page = Math.Max(1, page);
+        pageSize = Math.Clamp(pageSize, 1, 200);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        await RequireWebhookAsync(db, access.TeamId, webhookId, ct);
+        var query = db.AutomationRuns.Where(r => r.TeamId == access.TeamId && r.WebhookId == webhookId);
+        if (status is not null)
+        {
+            query = query.Where(r => r.Status == status);
+        }
+
+        var total = await query.CountAsync(ct);
+        var items = await Project(query.OrderByDescending(r => r.Id).Skip((page - 1) * pageSize).Take(pageSize)).ToListAsync(ct);
+        return new Paged<RunSummary>(items, page, pageSize, total);
+    }
+
+    /// <summary>
+    /// After an outage: every failed run of the webhook created since <paramref name="since"/> gets one fresh attempt
+    /// (as Redeliver does), spread at <see cref="DispatchOptions.RecoverPerSecond"/> so the endpoint that just came back
+    /// is not flooded (Svix calls this recover). Admins only. Each run is claimed by a conditional UPDATE, so two
+    /// recover requests at once queue each run once.
+    /// </summary>
+    public async Task<RecoverResult> RecoverAsync(Actor actor, string team, int webhookId, DateTimeOffset since, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.RequireAdminAsync(db, actor, team, ct);
+        await RequireWebhookAsync(db, access.TeamId, webhookId, ct);
+        var now = clock.GetUtcNow();
+        if (since > now)
+        {
+            throw new InputException("since", "Choose a time in the past: failed runs created since then are sent again.");
+        }
+
+        var ids = await db.AutomationRuns
+            .Where(r => r.TeamId == access.TeamId && r.WebhookId == webhookId && r.Status == RunStatus.Failed && r.CreatedAt >= since)
+            .OrderBy(r => r.Id).Select(r => r.Id).Take(MaxRecoverBatch).ToListAsync(ct);
+        var spacing = TimeSpan.FromSeconds(1 / Math.Max(0.01, options.CurrentValue.RecoverPerSecond));
+        var queued = new List<(long Id, TimeSpan Delay)>();
+        await using (var tx = await db.BeginWriteTransactionAsync(ct))
+        {
+            foreach (var id in ids)
+            {
+                var delay = spacing * queued.Count;
+                if (await Redeliver(db.AutomationRuns.Where(r => r.Id == id && r.Status == RunStatus.Failed), now + delay, ct) == 1)
+                {
+                    queued.Add((id, delay));
+                }
+            }
+
+            await tx.CommitAsync(ct);
+        }
+
+        queued.ForEach(run => queue.Schedule(run.Id, run.Delay));
+        return new RecoverResult(queued.Count, since, queued.Count == 0 ? TimeSpan.Zero : queued[^1].Delay);
+    }
+
+    private static Task<int> Redeliver(IQueryable<AutomationRun> runs, DateTimeOffset due, CancellationToken ct) =>
+        runs.ExecuteUpdateAsync(s => s
+            .SetProperty(r => r.Status, RunStatus.Pending)
+            .SetProperty(r => r.ManualRedelivery, true)
+            .SetProperty(r => r.NextAttemptAt, due)
+            .SetProperty(r => r.CompletedAt, (DateTimeOffset?)null)
+            .SetProperty(r => r.UpdatedAt, due), ct);
+
+    private static async Task RequireWebhookAsync(AppDbContext db, int teamId, int webhookId, CancellationToken ct)
+    {
+        if (!await db.Webhooks.AnyAsync(w => w.Id == webhookId && w.TeamId == teamId, ct))
+        {
+            throw new NotFoundException($"Webhook {webhookId} not found.");
+        }
+    }
+
     private static IQueryable<RunSummary> Project(IQueryable<AutomationRun> runs) => runs.Select(r => new RunSummary(
         r.Id, r.MessageId, r.AutomationId, r.Automation.Name, r.Status, r.Event.Type, r.EventId,
         r.Event.Collection.Name + ":v" + r.Event.Version.Index, r.Event.Alias, r.WebhookName, r.AttemptCount,
-        r.CreatedAt, r.CompletedAt, r.NextAttemptAt, r.LastError, r.ActionType, r.JobName, r.QueueName));
+        r.CreatedAt, r.CompletedAt, r.NextAttemptAt, r.LastError, r.ActionType, r.JobName, r.QueueName, r.Automation.Project.Name));
 
     private static IReadOnlyList<KeyValuePair<string, string>> Headers(string json) =>
         JsonSerializer.Deserialize<List<KeyValuePair<string, string>>>(json) ?? [];

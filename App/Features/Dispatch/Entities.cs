@@ -142,6 +142,8 @@ internal sealed class DispatchConfigurations : IEntityTypeConfiguration<Automati
         builder.HasIndex(r => new { r.AutomationId, r.Id });
         builder.HasIndex(r => new { r.ProjectId, r.Id });
         builder.HasIndex(r => new { r.WebhookId, r.Status });
+        // A webhook's deliveries, newest first (Team Settings), and recover's failed runs of one webhook.
+        builder.HasIndex(r => new { r.WebhookId, r.Id });
         builder.HasOne(r => r.Automation).WithMany().HasForeignKey(r => r.AutomationId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne(r => r.Event).WithMany().HasForeignKey(r => r.EventId).OnDelete(DeleteBehavior.Cascade);
     }
