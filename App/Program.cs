@@ -31,6 +31,7 @@ if (!builder.Environment.IsDevelopment())
 }
 
 builder.Services.AddClock();
+builder.Services.AddGracefulStop(builder.Configuration);
 builder.Services.AddAppDatabase(builder.Configuration, builder.Environment);
 builder.Services.AddAppDataProtection(builder.Configuration, builder.Environment);
 builder.Services.AddAppIdentity();

@@ -18,6 +18,7 @@ public static class UiSetup
 
     public static WebApplication UseAppPipeline(this WebApplication app)
     {
+        app.UseGracefulStop();
         app.UseSecurityHeaders();
         if (!app.Environment.IsDevelopment())
         {

@@ -23,6 +23,8 @@ public static class HangfireSetup
         });
         if (configuration.GetValue("Hangfire:Server:Enabled", true))
         {
+            // On stop: fetch nothing new, let jobs in flight finish for the drain time, then cancel their token.
+            var drain = configuration.GetSection(ShutdownOptions.Section).Get<ShutdownOptions>()?.DrainTimeout ?? new ShutdownOptions().DrainTimeout;
             // Deliveries wait on the network, not the CPU: many workers for the default queue...
             services.AddHangfireServer(options =>
             {
@@ -30,6 +32,7 @@ public static class HangfireSetup
                 options.Queues = ["default"];
                 options.WorkerCount = configuration.GetValue("Hangfire:Server:WorkerCount", Math.Max(20, Environment.ProcessorCount * 10));
                 options.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+                (options.StopTimeout, options.ShutdownTimeout) = (drain, TimeSpan.FromSeconds(5));
             });
             // ...and a few for the slow lane, where deliveries to slow webhooks go.
             services.AddHangfireServer(options =>
@@ -38,6 +41,7 @@ public static class HangfireSetup
                 options.Queues = ["slow"];
                 options.WorkerCount = configuration.GetValue("Hangfire:Server:SlowWorkerCount", 4);
                 options.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+                (options.StopTimeout, options.ShutdownTimeout) = (drain, TimeSpan.FromSeconds(5));
             });
         }
 

@@ -52,6 +52,14 @@ public sealed class DeliveryJob(
                 await AttemptLeasedAsync(db, runId, owner, slowLane, settings, ct);
                 return;
             }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Stopping, and the drain time is over: nothing was recorded, so give the run back for the next start.
+                logger.LogWarning("Run {RunId}: attempt abandoned while stopping; its lease is released so the next start sends it at once", runId);
+                await db.AutomationRuns.Where(r => r.Id == runId && r.LeaseOwner == owner)
+                    .ExecuteUpdateAsync(s => s.SetProperty(r => r.LeaseOwner, (string?)null).SetProperty(r => r.LeaseExpiresAt, (DateTimeOffset?)null), CancellationToken.None);
+                return;
+            }
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {
                 // A run whose data makes the attempt throw must not be picked up and crash again forever.

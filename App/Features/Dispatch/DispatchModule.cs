@@ -1,5 +1,7 @@
 using Automations.Features.Artifacts;
 using Automations.Infrastructure.Api;
+using Automations.Infrastructure.Outbound;
+using Microsoft.Extensions.Options;
 
 namespace Automations.Features.Dispatch;
 
@@ -10,6 +12,15 @@ public static class DispatchModule
         services.Configure<DispatchOptions>(configuration.GetSection(DispatchOptions.Section));
         // The binder appends configured array items to a non-empty default: a configured schedule must be the whole schedule.
         services.PostConfigure<DispatchOptions>(o => o.RetrySchedule = DispatchOptions.ConfiguredSchedule(configuration.GetSection(DispatchOptions.Section)) ?? o.RetrySchedule);
+        // A lease outlives the longest attempt (the whole outbound request) by a margin, and no more: after kill -9 the
+        // run is taken over as soon as it can no longer be in flight.
+        services.AddOptions<DispatchOptions>().PostConfigure<IOptions<OutboundOptions>>((o, outbound) =>
+        {
+            if (configuration[$"{DispatchOptions.Section}:{nameof(DispatchOptions.Lease)}"] is null)
+            {
+                o.Lease = outbound.Value.RequestTimeout + DispatchOptions.LeaseMargin;
+            }
+        });
         services.AddScoped<DispatchService>();
         services.AddScoped<DeliveryJob>();
         services.AddSingleton<IDispatchQueue, HangfireDispatchQueue>();

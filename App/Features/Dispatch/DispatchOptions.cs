@@ -51,8 +51,14 @@ public sealed class DispatchOptions
     /// <summary>When an attempt that crashed cannot even be recorded, the run is tried again after this.</summary>
     public TimeSpan FallbackRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>How long a worker owns an attempt; longer than the outbound request timeout.</summary>
-    public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// How long a worker owns an attempt. Unless configured: the outbound request timeout plus <see cref="LeaseMargin"/>
+    /// (30 s by default), so after a crash the run is taken over soon after its attempt can no longer be in flight.
+    /// </summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Rendering, signing and recording around the request itself.</summary>
+    public static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(15);
 
     /// <summary>How often due, unleased runs are handed to Hangfire again (it forgets its queue on restart).</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(10);
