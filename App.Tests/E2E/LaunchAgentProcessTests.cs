@@ -145,6 +145,63 @@ public class LaunchAgentProcessTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Kill_9_of_the_agent_stops_its_job_within_seconds_so_a_requeued_run_never_runs_twice_at_once()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var team = await _app.CreateTeamAsync();
+        var pidFile = Path.Combine(_app.DataDirectory, "job.pid");
+        long runId;
+        using (var scope = _app.Services.CreateScope())
+        {
+            var services = scope.ServiceProvider;
+            await services.GetRequiredService<ArtifactService>().CreateProjectAsync(team.Admin, team.Slug, "training", null);
+            var launch = services.GetRequiredService<LaunchService>();
+            // The job and a grandchild of it: the whole process group must go.
+            await launch.CreateJobAsync(team.Admin, team.Slug, new JobInput("long", null, new JobVersionInput("/bin/sh",
+                ["-c", "sleep 300 & echo $$ $! > \"$PIDS\"; wait"], Environment: new Dictionary<string, string> { ["PIDS"] = pidFile })));
+            await launch.CreateQueueAsync(team.Admin, team.Slug, new QueueInput("gpu"));
+            runId = (await launch.LaunchAsync(team.Member, team.Slug, "gpu", new LaunchRequest("long", null, "training"))).Id;
+        }
+
+        using var agent = StartAgent(await _app.ApiKeyAsync(team.Admin), team.Slug);
+        agent.BeginOutputReadLine();
+        agent.BeginErrorReadLine();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!File.Exists(pidFile) || (await File.ReadAllTextAsync(pidFile, ct)).Split(' ', StringSplitOptions.RemoveEmptyEntries).Length < 2)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the job should have started");
+            await Task.Delay(100, ct);
+        }
+
+        var pids = (await File.ReadAllTextAsync(pidFile, ct)).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToList();
+        Assert.All(pids, pid => Assert.True(Alive(pid)));
+
+        agent.Kill(); // SIGKILL to the agent alone, not its tree: what kill -9 does
+        await agent.WaitForExitAsync(ct);
+
+        var gone = DateTime.UtcNow.AddSeconds(5);
+        while (pids.Any(Alive))
+        {
+            Assert.True(DateTime.UtcNow < gone, $"the job's processes {string.Join(", ", pids.Where(Alive))} outlived their agent by 5 s");
+            await Task.Delay(100, ct);
+        }
+    }
+
+    /// <summary>A process that exists and is not a zombie.</summary>
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     private Process StartAgent(string key, string team)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")

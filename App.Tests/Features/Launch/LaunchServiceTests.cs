@@ -264,12 +264,39 @@ public class LaunchServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_claim_whose_answer_was_lost_goes_back_to_the_queue_and_a_late_start_of_it_is_refused()
+    {
+        await SetUpAsync();
+        var run = await LaunchAsync();
+        var agent = await RegisterAsync();
+        // The server committed the claim; the agent never got the answer and goes on polling and heartbeating.
+        await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
+        for (var i = 0; i < 2; i++)
+        {
+            _services.Clock.Advance(TimeSpan.FromSeconds(25));
+            Assert.Null(await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent));
+            Assert.Equal(0, await Launch.RequeueLostRunsAsync());
+        }
+
+        _services.Clock.Advance(TimeSpan.FromSeconds(15));
+        Assert.Equal(1, await Launch.RequeueLostRunsAsync());
+
+        var back = (await Launch.GetRunAsync(_team.Member, _team.Slug, run.Id)).Run;
+        Assert.Equal((LaunchRunStatus.Queued, 0), (back.Status, back.Requeues));
+        Assert.Contains("never started it", back.Error);
+        // An answer that arrives this late cannot start the run: Running is refused.
+        await Assert.ThrowsAsync<ConflictException>(() => Launch.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(agent, LaunchRunStatus.Running)));
+        Assert.Equal(run.Id, (await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent))!.RunId);
+    }
+
+    [Fact]
     public async Task A_heartbeating_agent_keeps_its_run()
     {
         await SetUpAsync();
         var run = await LaunchAsync();
         var agent = await RegisterAsync();
         await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
+        await Launch.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(agent, LaunchRunStatus.Running));
 
         for (var i = 0; i < 5; i++)
         {
@@ -278,7 +305,7 @@ public class LaunchServiceTests : IAsyncLifetime
             await Launch.RequeueLostRunsAsync();
         }
 
-        Assert.Equal(LaunchRunStatus.Claimed, (await Launch.GetRunAsync(_team.Member, _team.Slug, run.Id)).Run.Status);
+        Assert.Equal(LaunchRunStatus.Running, (await Launch.GetRunAsync(_team.Member, _team.Slug, run.Id)).Run.Status);
         Assert.True((await Launch.ListAgentsAsync(_team.Member, _team.Slug)).Single().Online);
         Assert.Equal(run.Id, (await Launch.ListAgentsAsync(_team.Member, _team.Slug)).Single().CurrentRunId);
     }

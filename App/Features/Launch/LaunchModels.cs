@@ -89,7 +89,8 @@ public sealed record AgentSummary(
 // The agent protocol.
 public sealed record AgentRegistration(string Queue, string? Name = null, string? Version = null);
 
-public sealed record AgentRegistered(int AgentId, string Queue, int HeartbeatSeconds, int PollSeconds);
+/// <summary>TimeoutSeconds: the server gives an agent's runs back to the queue after this much silence; the agent stops its job before that.</summary>
+public sealed record AgentRegistered(int AgentId, string Queue, int HeartbeatSeconds, int PollSeconds, int TimeoutSeconds = 60);
 
 public sealed record AgentRequest(int AgentId);
 

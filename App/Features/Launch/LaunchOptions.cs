@@ -17,6 +17,12 @@ public sealed class LaunchOptions
     /// <summary>How often the server looks for runs whose agent stopped heartbeating.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// A run claimed but not reported Running within this goes back to its queue: the answer to the claim was lost.
+    /// Agents report Running before they start the process, so the run cannot then be started twice.
+    /// </summary>
+    public TimeSpan ClaimTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>A run given back this many times fails instead of going back once more.</summary>
     public int MaxRequeues { get; set; } = 3;
 }

@@ -402,7 +402,8 @@ public sealed partial class LaunchService(
 
         logger.LogInformation("Agent {AgentId} ({Name}) registered on queue {Queue} of team {Team}", agent.Id, name, queue.Name, team);
         var settings = options.CurrentValue;
-        return new AgentRegistered(agent.Id, queue.Name, (int)Math.Max(1, settings.HeartbeatInterval.TotalSeconds), (int)Math.Max(1, settings.PollInterval.TotalSeconds));
+        return new AgentRegistered(agent.Id, queue.Name, (int)Math.Max(1, settings.HeartbeatInterval.TotalSeconds), (int)Math.Max(1, settings.PollInterval.TotalSeconds),
+            (int)Math.Max(1, settings.AgentTimeout.TotalSeconds));
     }
 
     /// <summary>Keeps the agent online; the reply names the runs it holds that someone asked to cancel.</summary>
@@ -443,6 +444,8 @@ public sealed partial class LaunchService(
     /// <summary>
     /// Gives the agent the oldest queued run of the queue, or null. The claim is a conditional update
     /// (status still Queued), so two agents never get the same run, whatever the database.
+    /// A claim whose answer is lost (connection dropped, server killed after the commit) leaves the run Claimed by an
+    /// agent that never heard of it: <see cref="RequeueLostRunsAsync"/> gives it back after <see cref="LaunchOptions.ClaimTimeout"/>.
     /// </summary>
     public async Task<ClaimedRun?> ClaimAsync(Actor actor, string team, string queue, int agentId, CancellationToken ct = default)
     {
@@ -458,31 +461,10 @@ public sealed partial class LaunchService(
         while (true)
         {
             var now = clock.GetUtcNow();
-            long claimed;
-            await using (var tx = await db.BeginWriteTransactionAsync(ct))
+            var next = await TakeNextQueuedAsync(db, queueId, agentId, now, ct);
+            if (next is not { } claimed)
             {
-                await db.LaunchAgents.Where(a => a.Id == agentId).ExecuteUpdateAsync(s => s.SetProperty(a => a.LastHeartbeatAt, now), ct);
-                var candidate = await db.LaunchRuns.Where(r => r.QueueId == queueId && r.Status == LaunchRunStatus.Queued)
-                    .OrderBy(r => r.Id).Select(r => (long?)r.Id).FirstOrDefaultAsync(ct);
-                if (candidate is null)
-                {
-                    await tx.CommitAsync(ct);
-                    return null;
-                }
-
-                var won = await db.LaunchRuns.Where(r => r.Id == candidate && r.Status == LaunchRunStatus.Queued)
-                    .ExecuteUpdateAsync(s => s
-                        .SetProperty(r => r.Status, LaunchRunStatus.Claimed)
-                        .SetProperty(r => r.AgentId, agentId)
-                        .SetProperty(r => r.ClaimedAt, now)
-                        .SetProperty(r => r.UpdatedAt, now), ct);
-                await tx.CommitAsync(ct);
-                if (won == 0)
-                {
-                    continue;
-                }
-
-                claimed = candidate.Value;
+                return null;
             }
 
             var run = await db.LaunchRuns.AsNoTracking().Where(r => r.Id == claimed)
@@ -499,6 +481,35 @@ public sealed partial class LaunchService(
             return new ClaimedRun(run.Id, access.Slug, run.Queue, run.Project, run.Job, run.JobVersion.Number, run.JobVersion.Program,
                 JsonSerializer.Deserialize<List<string>>(run.JobVersion.ArgumentsJson) ?? [], run.JobVersion.WorkingDirectory, environment,
                 JsonNode.Parse(run.ConfigJson)!, run.AutomationId, run.EventId);
+        }
+    }
+
+    /// <summary>The oldest queued run, taken by a conditional update; null when the queue is empty.</summary>
+    private static async Task<long?> TakeNextQueuedAsync(AppDbContext db, int queueId, int agentId, DateTimeOffset now, CancellationToken ct)
+    {
+        while (true)
+        {
+            await using var tx = await db.BeginWriteTransactionAsync(ct);
+            await db.LaunchAgents.Where(a => a.Id == agentId).ExecuteUpdateAsync(s => s.SetProperty(a => a.LastHeartbeatAt, now), ct);
+            var candidate = await db.LaunchRuns.Where(r => r.QueueId == queueId && r.Status == LaunchRunStatus.Queued)
+                .OrderBy(r => r.Id).Select(r => (long?)r.Id).FirstOrDefaultAsync(ct);
+            if (candidate is null)
+            {
+                await tx.CommitAsync(ct);
+                return null;
+            }
+
+            var won = await db.LaunchRuns.Where(r => r.Id == candidate && r.Status == LaunchRunStatus.Queued)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(r => r.Status, LaunchRunStatus.Claimed)
+                    .SetProperty(r => r.AgentId, agentId)
+                    .SetProperty(r => r.ClaimedAt, now)
+                    .SetProperty(r => r.UpdatedAt, now), ct);
+            await tx.CommitAsync(ct);
+            if (won == 1)
+            {
+                return candidate;
+            }
         }
     }
 
@@ -573,15 +584,27 @@ public sealed partial class LaunchService(
         var settings = options.CurrentValue;
         var now = clock.GetUtcNow();
         var silentSince = now - settings.AgentTimeout;
+        var unstartedSince = now - settings.ClaimTimeout;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.BeginWriteTransactionAsync(ct);
         var lost = await db.LaunchRuns.Include(r => r.Agent)
             .Where(r => (r.Status == LaunchRunStatus.Claimed || r.Status == LaunchRunStatus.Running)
-                        && (r.Agent == null || r.Agent.LastHeartbeatAt < silentSince || r.Agent.StoppedAt != null))
+                        && (r.Agent == null || r.Agent.LastHeartbeatAt < silentSince || r.Agent.StoppedAt != null
+                            || r.Status == LaunchRunStatus.Claimed && r.ClaimedAt < unstartedSince))
             .ToListAsync(ct);
         foreach (var run in lost)
         {
             var agent = run.Agent is null ? "Its agent" : $"Agent '{run.Agent.Name}'";
+            var alive = run.Agent is { StoppedAt: null } a && a.LastHeartbeatAt >= silentSince;
+            if (alive && !run.CancelRequested)
+            {
+                // Its agent polls on but never started the run: the answer to the claim was lost. Not the run's fault.
+                (run.Status, run.AgentId, run.ClaimedAt) = (LaunchRunStatus.Queued, null, null);
+                run.Error = $"{agent} claimed the run but never started it within {settings.ClaimTimeout.TotalSeconds:F0} s (its answer was probably lost); the run went back to the queue.";
+                run.UpdatedAt = now;
+                continue;
+            }
+
             if (run.CancelRequested)
             {
                 (run.Status, run.EndedAt, run.Error) = (LaunchRunStatus.Cancelled, now, $"{agent} stopped responding; the run was cancelled.");

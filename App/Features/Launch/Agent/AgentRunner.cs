@@ -34,9 +34,28 @@ public sealed class AgentSettings
 /// </summary>
 public sealed class AgentRunner(AgentClient client, AgentSettings settings, ILogger logger)
 {
+    /// <summary>
+    /// Runs the job under a small /bin/sh supervisor in its own process group: when the agent dies (even kill -9), the
+    /// supervisor kills the job within a second, so a run the server gives back to the queue is never still running here.
+    /// Arguments: the agent's pid, then the program and its arguments; the job's exit code is the supervisor's.
+    /// </summary>
+    internal const string Supervisor = """
+        agent=$1; shift
+        if command -v setsid >/dev/null 2>&1; then setsid "$@" & else "$@" & fi
+        job=$!
+        ( while kill -0 "$agent" 2>/dev/null; do sleep 1; done; kill -KILL "-$job" 2>/dev/null || kill -KILL "$job" 2>/dev/null ) &
+        watch=$!
+        trap 'kill -TERM "-$job" 2>/dev/null || kill -TERM "$job" 2>/dev/null' TERM INT
+        wait "$job"; code=$?
+        kill "$watch" 2>/dev/null
+        exit $code
+        """;
+
     private readonly Lock _gate = new();
     private long? _currentRunId;
     private CancellationTokenSource? _currentCancel;
+    private long _lastContact = Environment.TickCount64;
+    private bool _fenced;
 
     public int? AgentId { get; private set; }
 
@@ -46,7 +65,9 @@ public sealed class AgentRunner(AgentClient client, AgentSettings settings, ILog
         AgentId = registered.AgentId;
         logger.LogInformation("Registered as agent {AgentId} on queue {Queue}", registered.AgentId, registered.Queue);
         using var stopHeartbeat = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var heartbeat = HeartbeatLoopAsync(registered.AgentId, TimeSpan.FromSeconds(registered.HeartbeatSeconds), stopHeartbeat.Token);
+        // Stop the job well before the server would give its run to another agent (it does after TimeoutSeconds of silence).
+        var fenceAfter = TimeSpan.FromSeconds(registered.TimeoutSeconds * 0.75);
+        var heartbeat = HeartbeatLoopAsync(registered.AgentId, TimeSpan.FromSeconds(registered.HeartbeatSeconds), fenceAfter, stopHeartbeat.Token);
         var runs = 0;
         try
         {
@@ -92,14 +113,17 @@ public sealed class AgentRunner(AgentClient client, AgentSettings settings, ILog
         }
     }
 
-    private async Task HeartbeatLoopAsync(int agentId, TimeSpan interval, CancellationToken ct)
+    private async Task HeartbeatLoopAsync(int agentId, TimeSpan interval, TimeSpan fenceAfter, CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
             try
             {
                 await Task.Delay(interval, ct);
-                var reply = await client.HeartbeatAsync(agentId, ct);
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                attempt.CancelAfter(interval);
+                var reply = await client.HeartbeatAsync(agentId, attempt.Token);
+                Interlocked.Exchange(ref _lastContact, Environment.TickCount64);
                 lock (_gate)
                 {
                     if (_currentRunId is { } id && reply.CancelRunIds.Contains(id))
@@ -116,6 +140,30 @@ public sealed class AgentRunner(AgentClient client, AgentSettings settings, ILog
             {
                 logger.LogWarning("Heartbeat failed: {Error}", ex.Message);
             }
+
+            FenceIfCutOff(fenceAfter);
+        }
+    }
+
+    /// <summary>
+    /// Out of touch with the server for most of its timeout: it is about to give the run to another agent, so stop the
+    /// job here first. At most one execution of a run is ever alive.
+    /// </summary>
+    private void FenceIfCutOff(TimeSpan fenceAfter)
+    {
+        if (TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastContact)) < fenceAfter)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_currentRunId is { } id && _currentCancel is { IsCancellationRequested: false } cancel)
+            {
+                logger.LogWarning("Run {RunId}: no contact with the server for {Seconds:F0} s; stopping the job before the server gives the run to another agent", id, fenceAfter.TotalSeconds);
+                _fenced = true;
+                cancel.Cancel();
+            }
         }
     }
 
@@ -127,7 +175,7 @@ public sealed class AgentRunner(AgentClient client, AgentSettings settings, ILog
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
         lock (_gate)
         {
-            (_currentRunId, _currentCancel) = (run.RunId, cancel);
+            (_currentRunId, _currentCancel, _fenced) = (run.RunId, cancel, false);
         }
 
         try
@@ -160,7 +208,14 @@ public sealed class AgentRunner(AgentClient client, AgentSettings settings, ILog
     {
         var configPath = Path.Combine(directory, "config.json");
         await File.WriteAllTextAsync(configPath, run.Config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), agentStopping);
-        var start = new ProcessStartInfo(run.Program)
+        var supervised = !OperatingSystem.IsWindows() && File.Exists("/bin/sh");
+        if (supervised && !CanStart(run.Program, run.WorkingDirectory ?? directory))
+        {
+            await client.ReportAsync(run.RunId, new StatusReport(agentId, LaunchRunStatus.Failed, null, $"Could not start '{run.Program}': no such executable file."), agentStopping);
+            return;
+        }
+
+        var start = new ProcessStartInfo(supervised ? "/bin/sh" : run.Program)
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
@@ -168,6 +223,14 @@ public sealed class AgentRunner(AgentClient client, AgentSettings settings, ILog
             RedirectStandardInput = true,
             WorkingDirectory = run.WorkingDirectory ?? directory,
         };
+        if (supervised)
+        {
+            foreach (var argument in new[] { "-c", Supervisor, "automations-supervisor", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), run.Program })
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
+
         foreach (var argument in run.Arguments)
         {
             start.ArgumentList.Add(argument);
@@ -211,6 +274,10 @@ public sealed class AgentRunner(AgentClient client, AgentSettings settings, ILog
 
         process.OutputDataReceived += OnLine;
         process.ErrorDataReceived += OnLine;
+
+        // Running first, then start: if the run went back to the queue meanwhile (a claim answered late), the server
+        // answers 409 and nothing starts here, so a run never has two executions.
+        await client.ReportAsync(run.RunId, new StatusReport(agentId, LaunchRunStatus.Running), agentStopping);
         try
         {
             process.Start();
@@ -224,7 +291,6 @@ public sealed class AgentRunner(AgentClient client, AgentSettings settings, ILog
         process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await client.ReportAsync(run.RunId, new StatusReport(agentId, LaunchRunStatus.Running), agentStopping);
 
         async Task FlushAsync(CancellationToken ct)
         {
@@ -285,7 +351,9 @@ public sealed class AgentRunner(AgentClient client, AgentSettings settings, ILog
             await client.AppendOutputAsync(run.RunId, new OutputChunk(agentId, output.ToString()), token);
         }
 
-        var report = cancelled && agentStopping.IsCancellationRequested
+        var report = cancelled && _fenced
+            ? new StatusReport(agentId, LaunchRunStatus.Failed, null, "The agent lost contact with the server and stopped the job.")
+            : cancelled && agentStopping.IsCancellationRequested
             ? new StatusReport(agentId, LaunchRunStatus.Failed, null, "The agent was stopped while the run was in progress.")
             : cancelled
                 ? new StatusReport(agentId, LaunchRunStatus.Cancelled, null, "Cancelled: the agent stopped the process.")
@@ -294,6 +362,20 @@ public sealed class AgentRunner(AgentClient client, AgentSettings settings, ILog
                     : new StatusReport(agentId, LaunchRunStatus.Failed, process.ExitCode, $"The process exited with code {process.ExitCode}.");
         await client.ReportAsync(run.RunId, report, token);
         logger.LogInformation("Run {RunId}: {Status} (exit code {ExitCode})", run.RunId, report.Status, report.ExitCode);
+    }
+
+    /// <summary>What the supervisor's shell would find: a path to an executable file, or a name on PATH.</summary>
+    private static bool CanStart(string program, string workingDirectory)
+    {
+        static bool Executable(string path) => File.Exists(path) && (OperatingSystem.IsWindows() || (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0);
+
+        if (program.Contains('/'))
+        {
+            return Executable(Path.Combine(workingDirectory, program));
+        }
+
+        return (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Any(directory => Executable(Path.Combine(directory, program)));
     }
 
     private static void KillTree(Process process)
