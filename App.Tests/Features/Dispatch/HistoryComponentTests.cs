@@ -103,4 +103,36 @@ public class HistoryComponentTests : IAsyncLifetime
         panel.WaitForAssertion(() => Assert.NotNull(panel.Find("[data-testid=webhook-disabled]")));
         Assert.Empty(panel.FindAll("[data-testid=webhook-reenable]"));
     }
+
+    [Fact]
+    public async Task A_webhooks_deliveries_page_lists_its_runs_and_an_admin_recovers_the_failed_ones()
+    {
+        var failed = await DeliverAsync(404);
+        await DeliverAsync(200);
+        _receiver.Respond = async context => await context.Response.WriteAsync("back");
+        await using var ctx = new AppTestContext(_services, _team.Admin);
+        ctx.RenderProviders();
+
+        var page = ctx.Render<WebhookDeliveriesPage>(p => p.Add(x => x.Team, _team.Slug).Add(x => x.Id, _webhookId));
+        page.WaitForAssertion(() => Assert.Equal(["Succeeded", "Failed"], page.FindAll("[data-testid=delivery-status]").Select(e => e.TextContent.Trim())));
+        Assert.Contains("vision / Notify", page.Markup);
+
+        await page.Find("[data-testid=recover]").ClickAsync(new());
+
+        Assert.Equal(failed, _services.Queue.Scheduled.Last().RunId);
+        page.WaitForAssertion(() => Assert.Equal(["Succeeded", "Pending"], page.FindAll("[data-testid=delivery-status]").Select(e => e.TextContent.Trim())));
+    }
+
+    [Fact]
+    public async Task Members_see_a_webhooks_deliveries_but_cannot_recover()
+    {
+        await DeliverAsync(404);
+        await using var ctx = new AppTestContext(_services, _team.Member);
+        ctx.RenderProviders();
+
+        var page = ctx.Render<WebhookDeliveriesPage>(p => p.Add(x => x.Team, _team.Slug).Add(x => x.Id, _webhookId));
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=delivery-status]")));
+        Assert.Empty(page.FindAll("[data-testid=recover]"));
+    }
 }
