@@ -58,8 +58,6 @@ public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, I
     public async Task<Paged<RunSummary>> ListRunsAsync(Actor actor, string team, string project, int? automationId = null, RunStatus? status = null,
         int page = 1, int pageSize = 50, CancellationToken ct = default)
     {
-        page = Math.Max(1, page);
-        pageSize = Math.Clamp(pageSize, 1, 200);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
         var query = db.AutomationRuns.Where(r => r.ProjectId == access.ProjectId);
@@ -67,14 +65,8 @@ public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, I
         {
             query = query.Where(r => r.AutomationId == automationId);
         }
-        if (status is not null)
-        {
-            query = query.Where(r => r.Status == status);
-        }
 
-        var total = await query.CountAsync(ct);
-        var items = await Project(query.OrderByDescending(r => r.Id).Skip((page - 1) * pageSize).Take(pageSize)).ToListAsync(ct);
-        return new Paged<RunSummary>(items, page, pageSize, total);
+        return await PageAsync(query, status, page, pageSize, ct);
     }
 
     public async Task<RunDetail> GetRunAsync(Actor actor, string team, string project, long runId, CancellationToken ct = default)
@@ -114,12 +106,16 @@ public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, I
     public async Task<Paged<RunSummary>> ListWebhookDeliveriesAsync(Actor actor, string team, int webhookId, RunStatus? status = null,
         int page = 1, int pageSize = 50, CancellationToken ct = default)
     {
-        page = Math.Max(1, page);
-        pageSize = Math.Clamp(pageSize, 1, 200);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await TeamService.GetAccessAsync(db, actor, team, ct);
         await RequireWebhookAsync(db, access.TeamId, webhookId, ct);
-        var query = db.AutomationRuns.Where(r => r.TeamId == access.TeamId && r.WebhookId == webhookId);
+        return await PageAsync(db.AutomationRuns.Where(r => r.TeamId == access.TeamId && r.WebhookId == webhookId), status, page, pageSize, ct);
+    }
+
+    /// <summary>One page of runs, newest first, optionally of one status, with the total.</summary>
+    private static async Task<Paged<RunSummary>> PageAsync(IQueryable<AutomationRun> query, RunStatus? status, int page, int pageSize, CancellationToken ct)
+    {
+        (page, pageSize) = (Math.Max(1, page), Math.Clamp(pageSize, 1, 200));
         if (status is not null)
         {
             query = query.Where(r => r.Status == status);
