@@ -33,28 +33,28 @@ public class CrossTeamIdsTests : IAsyncLifetime
         foreach (var (client, slug) in new[] { (_adminA, _a.Slug), (_adminB, _b.Slug) })
         {
             var t = $"/api/v1/teams/{slug}";
-            var hook = await Json(await Ok(client.PostAsJsonAsync($"{t}/webhooks", new { name = "hook", url = "http://localhost:9/hook" })));
-            await Ok(client.PostAsJsonAsync($"{t}/projects", new { name = "vision" }));
-            await Ok(client.PostAsJsonAsync($"{t}/projects/vision/collections/eval/versions", new { type = "dataset" }));
-            var automation = await Json(await Ok(client.PostAsJsonAsync($"{t}/projects/vision/automations", new
+            var hook = await ApiRoutes.JsonAsync(await ApiRoutes.OkAsync(client.PostAsJsonAsync($"{t}/webhooks", new { name = "hook", url = "http://localhost:9/hook" })));
+            await ApiRoutes.OkAsync(client.PostAsJsonAsync($"{t}/projects", new { name = "vision" }));
+            await ApiRoutes.OkAsync(client.PostAsJsonAsync($"{t}/projects/vision/collections/eval/versions", new { type = "dataset" }));
+            var automation = await ApiRoutes.JsonAsync(await ApiRoutes.OkAsync(client.PostAsJsonAsync($"{t}/projects/vision/automations", new
             {
                 name = "a", eventType = "LINK_ARTIFACT", collection = "eval", actionType = "webhook", webhookId = hook.GetProperty("id").GetInt32(),
                 payloadTemplate = "{\"e\": \"${event_type}\"}",
             })));
-            await Ok(client.PostAsJsonAsync($"{t}/projects/vision/collections/eval/versions", new { }));
-            await Ok(client.PostAsJsonAsync($"{t}/launch/queues", new { name = "local" }));
-            await Ok(client.PostAsJsonAsync($"{t}/launch/jobs", new { name = "train", version = new { program = "/bin/true" } }));
-            var agent = await Json(await Ok(client.PostAsJsonAsync($"{t}/launch/agents", new { queue = "local" })));
-            await Ok(client.PostAsJsonAsync($"{t}/launch/queues/local/runs", new { job = "train", project = "vision" }));
-            var launchRun = await Json(await Ok(client.PostAsJsonAsync($"{t}/launch/queues/local/claim", new { agentId = agent.GetProperty("agentId").GetInt32() })));
+            await ApiRoutes.OkAsync(client.PostAsJsonAsync($"{t}/projects/vision/collections/eval/versions", new { }));
+            await ApiRoutes.OkAsync(client.PostAsJsonAsync($"{t}/launch/queues", new { name = "local" }));
+            await ApiRoutes.OkAsync(client.PostAsJsonAsync($"{t}/launch/jobs", new { name = "train", version = new { program = "/bin/true" } }));
+            var agent = await ApiRoutes.JsonAsync(await ApiRoutes.OkAsync(client.PostAsJsonAsync($"{t}/launch/agents", new { queue = "local" })));
+            await ApiRoutes.OkAsync(client.PostAsJsonAsync($"{t}/launch/queues/local/runs", new { job = "train", project = "vision" }));
+            var launchRun = await ApiRoutes.JsonAsync(await ApiRoutes.OkAsync(client.PostAsJsonAsync($"{t}/launch/queues/local/claim", new { agentId = agent.GetProperty("agentId").GetInt32() })));
             if (slug != _a.Slug)
             {
                 continue;
             }
 
-            var runs = await Json(await Ok(client.GetAsync($"{t}/projects/vision/runs")));
-            var members = await Json(await Ok(client.GetAsync($"{t}/members")));
-            var keys = await Json(await Ok(client.GetAsync("/api/v1/api-keys")));
+            var runs = await ApiRoutes.JsonAsync(await ApiRoutes.OkAsync(client.GetAsync($"{t}/projects/vision/runs")));
+            var members = await ApiRoutes.JsonAsync(await ApiRoutes.OkAsync(client.GetAsync($"{t}/members")));
+            var keys = await ApiRoutes.JsonAsync(await ApiRoutes.OkAsync(client.GetAsync("/api/v1/api-keys")));
             _idsOfA["webhook"] = hook.GetProperty("id").GetInt32().ToString();
             _idsOfA["automation"] = automation.GetProperty("summary").GetProperty("id").GetInt32().ToString();
             _idsOfA["run"] = runs.GetProperty("items")[0].GetProperty("id").GetInt64().ToString();
@@ -71,15 +71,6 @@ public class CrossTeamIdsTests : IAsyncLifetime
         _adminB.Dispose();
         await _app.DisposeAsync();
     }
-
-    private static async Task<HttpResponseMessage> Ok(Task<HttpResponseMessage> call)
-    {
-        var response = await call;
-        Assert.True(response.IsSuccessStatusCode, $"{response.RequestMessage!.RequestUri}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return response;
-    }
-
-    private static async Task<JsonElement> Json(HttpResponseMessage response) => JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
 
     /// <summary>A's id for the route parameter, or null when the parameter is not an id (team B's own names fill those).</summary>
     private string? IdOfA(string routePrefix, string parameter) => parameter switch
@@ -109,36 +100,27 @@ public class CrossTeamIdsTests : IAsyncLifetime
         };
         var tried = 0;
         var failures = new List<string>();
-        foreach (var endpoint in _app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
+        foreach (var (endpoint, method) in ApiRoutes.All(_app.Services))
         {
-            var raw = endpoint.RoutePattern.RawText ?? "";
-            var parameters = endpoint.RoutePattern.Parameters.Select(p => p.Name).ToList();
+            var raw = endpoint.RoutePattern.RawText!;
             var takesAgentInBody = raw.EndsWith("/claim") || raw.EndsWith("/status") || raw.EndsWith("/output");
-            if (!raw.StartsWith("/api/v1") || !parameters.Any(p => IdOfA(raw, p) is not null) && !takesAgentInBody)
+            if (!endpoint.RoutePattern.Parameters.Any(p => IdOfA(raw, p.Name) is not null) && !takesAgentInBody)
             {
                 continue;
             }
 
-            var path = "/" + string.Join("/", endpoint.RoutePattern.PathSegments.Select(segment => string.Concat(segment.Parts.Select(part => part switch
+            var path = ApiRoutes.Path(endpoint.RoutePattern, name => IdOfA(raw, name) ?? b[name]);
+            var request = new HttpRequestMessage(new HttpMethod(method), path);
+            if (method is "POST" or "PUT")
             {
-                RoutePatternLiteralPart literal => literal.Content,
-                RoutePatternParameterPart parameter => IdOfA(raw, parameter.Name) ?? b[parameter.Name],
-                _ => "",
-            }))));
-            foreach (var method in endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? [])
-            {
-                var request = new HttpRequestMessage(new HttpMethod(method), path);
-                if (method is "POST" or "PUT")
-                {
-                    request.Content = JsonContent.Create(body);
-                }
+                request.Content = JsonContent.Create(body);
+            }
 
-                tried++;
-                var response = await _adminB.SendAsync(request);
-                if (response.StatusCode != HttpStatusCode.NotFound)
-                {
-                    failures.Add($"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-                }
+            tried++;
+            var response = await _adminB.SendAsync(request);
+            if (response.StatusCode != HttpStatusCode.NotFound)
+            {
+                failures.Add($"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
             }
         }
 

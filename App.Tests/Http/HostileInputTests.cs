@@ -25,19 +25,19 @@ public class HostileInputTests : IAsyncLifetime
         _team = await _app.CreateTeamAsync();
         _admin = await _app.ApiClientAsync(_team.Admin);
         var t = $"/api/v1/teams/{_team.Slug}";
-        await Ok(_admin.PostAsJsonAsync($"{t}/secrets", new { name = "TOKEN", value = "tok-123456" }));
-        var webhook = await Json(await Ok(_admin.PostAsJsonAsync($"{t}/webhooks", new { name = "hook", url = "http://localhost:9/hook" })));
-        await Ok(_admin.PostAsJsonAsync($"{t}/projects", new { name = "vision" }));
-        await Ok(_admin.PostAsJsonAsync($"{t}/projects/vision/collections/eval/versions", new { type = "dataset", aliases = new[] { "production" } }));
-        var automation = await Json(await Ok(_admin.PostAsJsonAsync($"{t}/projects/vision/automations", new
+        await ApiRoutes.OkAsync(_admin.PostAsJsonAsync($"{t}/secrets", new { name = "TOKEN", value = "tok-123456" }));
+        var webhook = await ApiRoutes.JsonAsync(await ApiRoutes.OkAsync(_admin.PostAsJsonAsync($"{t}/webhooks", new { name = "hook", url = "http://localhost:9/hook" })));
+        await ApiRoutes.OkAsync(_admin.PostAsJsonAsync($"{t}/projects", new { name = "vision" }));
+        await ApiRoutes.OkAsync(_admin.PostAsJsonAsync($"{t}/projects/vision/collections/eval/versions", new { type = "dataset", aliases = new[] { "production" } }));
+        var automation = await ApiRoutes.JsonAsync(await ApiRoutes.OkAsync(_admin.PostAsJsonAsync($"{t}/projects/vision/automations", new
         {
             name = "a", eventType = "LINK_ARTIFACT", collection = "eval", actionType = "webhook", webhookId = webhook.GetProperty("id").GetInt32(),
             payloadTemplate = "{\"e\": \"${event_type}\"}",
         })));
-        await Ok(_admin.PostAsJsonAsync($"{t}/launch/queues", new { name = "local" }));
-        await Ok(_admin.PostAsJsonAsync($"{t}/launch/jobs", new { name = "train", version = new { program = "/bin/true" } }));
-        var agent = await Json(await Ok(_admin.PostAsJsonAsync($"{t}/launch/agents", new { queue = "local" })));
-        var members = await Json(await Ok(_admin.GetAsync($"{t}/members")));
+        await ApiRoutes.OkAsync(_admin.PostAsJsonAsync($"{t}/launch/queues", new { name = "local" }));
+        await ApiRoutes.OkAsync(_admin.PostAsJsonAsync($"{t}/launch/jobs", new { name = "train", version = new { program = "/bin/true" } }));
+        var agent = await ApiRoutes.JsonAsync(await ApiRoutes.OkAsync(_admin.PostAsJsonAsync($"{t}/launch/agents", new { queue = "local" })));
+        var members = await ApiRoutes.JsonAsync(await ApiRoutes.OkAsync(_admin.GetAsync($"{t}/members")));
         _routeValues = new Dictionary<string, string>
         {
             ["team"] = _team.Slug, ["project"] = "vision", ["collection"] = "eval", ["reference"] = "v0", ["alias"] = "production",
@@ -54,41 +54,11 @@ public class HostileInputTests : IAsyncLifetime
         await _app.DisposeAsync();
     }
 
-    private static async Task<HttpResponseMessage> Ok(Task<HttpResponseMessage> call)
-    {
-        var response = await call;
-        Assert.True(response.IsSuccessStatusCode, $"{response.RequestMessage!.RequestUri}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return response;
-    }
-
-    private static async Task<JsonElement> Json(HttpResponseMessage response) => JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-
     /// <summary>Each API route with a body, its template filled with real values of the admin's team.</summary>
-    private IEnumerable<(HttpMethod Method, string Path)> BodyRoutes()
-    {
-        foreach (var endpoint in _app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
-        {
-            var pattern = endpoint.RoutePattern;
-            if (pattern.RawText is not { } raw || !raw.StartsWith("/api/v1", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            var path = "/" + string.Join("/", pattern.PathSegments.Select(segment => string.Concat(segment.Parts.Select(part => part switch
-            {
-                Microsoft.AspNetCore.Routing.Patterns.RoutePatternLiteralPart literal => literal.Content,
-                Microsoft.AspNetCore.Routing.Patterns.RoutePatternParameterPart parameter => _routeValues[parameter.Name],
-                _ => "",
-            }))));
-            foreach (var method in endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()?.HttpMethods ?? [])
-            {
-                if (method is "POST" or "PUT")
-                {
-                    yield return (new HttpMethod(method), path);
-                }
-            }
-        }
-    }
+    private IEnumerable<(HttpMethod Method, string Path)> BodyRoutes() =>
+        from route in ApiRoutes.All(_app.Services)
+        where route.Method is "POST" or "PUT"
+        select (new HttpMethod(route.Method), ApiRoutes.Path(route.Endpoint.RoutePattern, name => _routeValues[name]));
 
     private const string LoneSurrogate = "\\ud800";
 
@@ -149,7 +119,7 @@ public class HostileInputTests : IAsyncLifetime
     public async Task Invalid_unicode_in_metadata_is_refused_naming_the_field_and_stores_nothing()
     {
         var versions = $"/api/v1/teams/{_team.Slug}/projects/vision/collections/eval/versions";
-        var before = (await Json(await _admin.GetAsync(versions))).GetProperty("total").GetInt32();
+        var before = (await ApiRoutes.JsonAsync(await _admin.GetAsync(versions))).GetProperty("total").GetInt32();
 
         foreach (var body in new[]
                  {
@@ -163,11 +133,11 @@ public class HostileInputTests : IAsyncLifetime
             var response = await _admin.PostAsync(versions, content);
 
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-            var problem = await Json(response);
+            var problem = await ApiRoutes.JsonAsync(response);
             Assert.StartsWith("metadata", problem.GetProperty("errors").EnumerateObject().Single().Name);
         }
 
-        Assert.Equal(before, (await Json(await _admin.GetAsync(versions))).GetProperty("total").GetInt32());
+        Assert.Equal(before, (await ApiRoutes.JsonAsync(await _admin.GetAsync(versions))).GetProperty("total").GetInt32());
     }
 
     [Theory]
