@@ -38,7 +38,8 @@ public static class GracefulStop
     public static IApplicationBuilder UseGracefulStop(this IApplicationBuilder app)
     {
         var connections = app.ApplicationServices.GetRequiredService<LongLivedConnections>();
-        app.ApplicationServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(connections.AbortAll);
+        var stopping = app.ApplicationServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        stopping.Register(connections.AbortAll);
         return app.Use(async (context, next) =>
         {
             if (!IsLongLived(context))
@@ -47,7 +48,15 @@ public static class GracefulStop
                 return;
             }
 
-            using var _ = connections.Track(context);
+            // A browser reconnects at once when its circuit is closed, before Kestrel stops listening: while stopping,
+            // such a request is refused instead of holding the stop again.
+            if (stopping.IsCancellationRequested)
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                return;
+            }
+
+            using var _ = connections.Track(context, stopping);
             await next(context);
         });
     }
@@ -65,9 +74,15 @@ public static class GracefulStop
     {
         private readonly System.Collections.Concurrent.ConcurrentDictionary<HttpContext, byte> _open = new();
 
-        public IDisposable Track(HttpContext context)
+        public IDisposable Track(HttpContext context, CancellationToken stopping)
         {
             _open[context] = 0;
+            // Stopping may have begun between the caller's check and this line, after AbortAll looked.
+            if (stopping.IsCancellationRequested)
+            {
+                context.Abort();
+            }
+
             return new Tracked(this, context);
         }
 
