@@ -13,6 +13,7 @@ using StandardWebhooks;
 namespace Automations.Tests.Http;
 
 /// <summary>The whole app with real Hangfire workers: API call in, signed delivery out, across restarts and hosts.</summary>
+[Collection(WorkerHostsCollection.Name)]
 public class DispatchHostTests : IAsyncLifetime
 {
     private const string Secret = "standard-webhooks-secret-ü";

@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Automations.Tests.Http;
 
 /// <summary>Stopping the host (what SIGTERM does) with an attempt in flight: it finishes within the drain time, or gives its run back.</summary>
+[Collection(WorkerHostsCollection.Name)]
 public class DrainTests : IAsyncLifetime
 {
     private readonly TestDirectory _data = new();

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Automations.Tests.Http;
 
 /// <summary>The app's own background sweeper gives a silent agent's run back to its queue.</summary>
+[Collection(WorkerHostsCollection.Name)]
 public class LaunchSweeperHostTests : IAsyncLifetime
 {
     private readonly AppFactory _app = new(new()
