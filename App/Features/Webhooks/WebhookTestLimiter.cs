@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using Automations.Infrastructure;
+using Automations.Infrastructure.Security;
 using Microsoft.Extensions.Options;
 
 namespace Automations.Features.Webhooks;
@@ -29,12 +30,8 @@ public sealed class WebhookTestLimiter : IDisposable
     {
         var settings = options.Value;
         _window = settings.Window;
-        _limiter = PartitionedRateLimiter.Create<string, string>(user => RateLimitPartition.GetFixedWindowLimiter(user, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = Math.Max(1, settings.PermitLimit),
-            Window = settings.Window,
-            QueueLimit = 0,
-        }));
+        var budget = new RateLimitSettings(Math.Max(1, settings.PermitLimit), settings.Window);
+        _limiter = PartitionedRateLimiter.Create<string, string>(user => RateLimitPartition.GetFixedWindowLimiter(user, _ => budget.FixedWindow()));
     }
 
     /// <summary>Takes one test from <paramref name="actor"/>'s budget or throws <see cref="RateLimitedException"/>.</summary>
@@ -45,7 +42,7 @@ public sealed class WebhookTestLimiter : IDisposable
         {
             var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : _window;
             throw new RateLimitedException(
-                $"Too many test sends: try again in {Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))} s.", retryAfter);
+                $"Too many test sends: try again in {TooManyRequests.Seconds(retryAfter)} s.", retryAfter);
         }
     }
 

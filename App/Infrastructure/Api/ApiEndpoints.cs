@@ -62,7 +62,7 @@ public sealed class ProblemDetailsFilter : IEndpointFilter
         }
         catch (RateLimitedException ex)
         {
-            context.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(ex.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            context.HttpContext.Response.Headers.RetryAfter = Security.TooManyRequests.Seconds(ex.RetryAfter).ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Results.Problem(ex.Message, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests");
         }
         catch (ConflictException ex)
