@@ -56,8 +56,7 @@ public sealed class DeliveryJob(
             {
                 // Stopping, and the drain time is over: nothing was recorded, so give the run back for the next start.
                 logger.LogWarning("Run {RunId}: attempt abandoned while stopping; its lease is released so the next start sends it at once", runId);
-                await db.AutomationRuns.Where(r => r.Id == runId && r.LeaseOwner == owner)
-                    .ExecuteUpdateAsync(s => s.SetProperty(r => r.LeaseOwner, (string?)null).SetProperty(r => r.LeaseExpiresAt, (DateTimeOffset?)null), CancellationToken.None);
+                await ReleaseLeaseAsync(db, runId, owner, CancellationToken.None);
                 return;
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
@@ -103,14 +102,18 @@ public sealed class DeliveryJob(
         }
     }
 
+    /// <summary>Gives the run back, due as it was, if this worker still holds it.</summary>
+    private static Task<int> ReleaseLeaseAsync(AppDbContext db, long runId, string owner, CancellationToken ct) =>
+        db.WriteStatementAsync(() => db.AutomationRuns.Where(r => r.Id == runId && r.LeaseOwner == owner)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.LeaseOwner, (string?)null).SetProperty(r => r.LeaseExpiresAt, (DateTimeOffset?)null), ct), ct);
+
     private async Task AttemptLeasedAsync(AppDbContext db, long runId, string owner, bool slowLane, DispatchOptions settings, CancellationToken ct)
     {
         var run = await db.AutomationRuns.SingleAsync(r => r.Id == runId, ct);
         if (!slowLane && run.WebhookId is { } hookId && (health.IsSlow(hookId) || health.InFlight(hookId) >= settings.MaxInFlightPerWebhook))
         {
             // Leave the default workers to healthy endpoints: give the lease back and go to the slow lane.
-            await db.WriteStatementAsync(() => db.AutomationRuns.Where(r => r.Id == runId && r.LeaseOwner == owner)
-                .ExecuteUpdateAsync(s => s.SetProperty(r => r.LeaseOwner, (string?)null).SetProperty(r => r.LeaseExpiresAt, (DateTimeOffset?)null), ct), ct);
+            await ReleaseLeaseAsync(db, runId, owner, ct);
             queue.EnqueueSlow(runId);
             return;
         }
