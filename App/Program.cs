@@ -32,6 +32,7 @@ if (!builder.Environment.IsDevelopment())
 
 builder.Services.AddClock();
 builder.Services.AddGracefulStop(builder.Configuration);
+builder.Services.AddAppHosting(builder.Configuration);
 builder.Services.AddAppDatabase(builder.Configuration, builder.Environment);
 builder.Services.AddAppDataProtection(builder.Configuration, builder.Environment);
 builder.Services.AddAppIdentity();
@@ -58,7 +59,9 @@ if (seedDemo || app.Configuration.GetValue<bool>("Seed:Demo"))
     await app.SeedDemoAsync();
 }
 
+app.UseAppForwardedHeaders();
 app.UseAppPipeline();
+app.MapAppHealth();
 app.MapAppUi();
 app.MapAppOpenApi();
 app.MapAppHangfireDashboard();

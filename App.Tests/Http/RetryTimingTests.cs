@@ -85,7 +85,8 @@ public class RetryTimingTests
             {
                 await using var db = await app.Get<Microsoft.EntityFrameworkCore.IDbContextFactory<Automations.Data.AppDbContext>>().CreateDbContextAsync();
                 var states = db.AutomationRuns.AsEnumerable().Select(r => $"{r.Id}:{r.Status}/{r.AttemptCount}/{r.NextAttemptAt:ss.fff}/{r.LeaseOwner}/{r.LastError}");
-                Assert.Fail(string.Join("\n", states));
+                var logs = app.Logs.Lines.Where(l => l.Contains("Dispatch") || l.Contains("Hangfire") || l.Contains("Warning") || l.Contains("Error"));
+                Assert.Fail(string.Join("\n", states) + "\n--- log ---\n" + string.Join("\n", logs.TakeLast(200)));
             }
 
             Assert.True(DateTime.UtcNow < deadline, $"only {arrivals.Values.Count(t => t.Count >= 2)} of {runs} runs were retried within 60 s: "

@@ -28,6 +28,9 @@ public sealed partial class AppFactory : WebApplicationFactory<Program>
 
     public FakeTimeProvider? Clock { get; init; }
 
+    /// <summary>Every log line of the host (Information and up from the app and Hangfire): a failing test can show what happened.</summary>
+    public CapturingLoggerProvider Logs { get; } = new();
+
     /// <summary>Development unless a test is about what production does (error pages, static files from the manifest).</summary>
     public string EnvironmentName { get; init; } = "Development";
 
@@ -59,6 +62,7 @@ public sealed partial class AppFactory : WebApplicationFactory<Program>
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton<IHostResolver>(Resolver);
+            services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(Logs);
             if (Clock is not null)
             {
                 services.AddSingleton<TimeProvider>(Clock);
@@ -142,6 +146,13 @@ public sealed partial class AppFactory : WebApplicationFactory<Program>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
+        // AUTOMATIONS_TEST_LOGS=<folder>: every host's log lines in a file of its own, to see what a failing test's host did.
+        if (Environment.GetEnvironmentVariable("AUTOMATIONS_TEST_LOGS") is { Length: > 0 } folder)
+        {
+            Directory.CreateDirectory(folder);
+            await File.WriteAllLinesAsync(Path.Combine(folder, $"{DateTime.UtcNow:HHmmss.fff}-{Guid.NewGuid():N}.log"), Logs.Lines);
+        }
+
         _directory.Dispose();
     }
 }

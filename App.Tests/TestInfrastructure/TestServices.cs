@@ -67,9 +67,19 @@ public sealed class TestServices : IAsyncDisposable
     }
 
     /// <summary>Creates the services and migrates a fresh database.</summary>
-    public static async Task<TestServices> CreateAsync(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? configure = null)
+    public static async Task<TestServices> CreateAsync(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? configure = null,
+        DatabaseProvider provider = DatabaseProvider.Sqlite)
     {
-        var services = new TestServices(settings ?? new Dictionary<string, string?> { ["Outbound:AllowedHosts:0"] = "localhost" }, configure);
+        settings ??= new Dictionary<string, string?> { ["Outbound:AllowedHosts:0"] = "localhost" };
+        if (provider == DatabaseProvider.Postgres)
+        {
+            foreach (var (key, value) in await PostgresServer.SettingsAsync())
+            {
+                settings[key] = value;
+            }
+        }
+
+        var services = new TestServices(settings, configure);
         await using var db = await services.DbFactory.CreateDbContextAsync();
         await db.Database.MigrateAsync();
         return services;

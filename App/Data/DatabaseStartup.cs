@@ -2,38 +2,129 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Automations.Data;
 
+/// <summary>Which database the app runs on: SQLite (embedded, one instance) or PostgreSQL (production, several instances).</summary>
+public enum DatabaseProvider
+{
+    Sqlite,
+    Postgres,
+}
+
 public static class DatabaseStartup
 {
-    public static IServiceCollection AddAppDatabase(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
+    /// <summary>A fixed key for PostgreSQL advisory locks taken around start-up work (migrations, the first key).</summary>
+    private const long StartupLockKey = 0x4175746F6D617431; // "Automat1"
+
+    /// <summary>Database:Provider, Sqlite unless set; a clear error for anything else.</summary>
+    public static DatabaseProvider Provider(IConfiguration configuration)
     {
-        var dataDirectory = DataPaths.DataDirectory(configuration, environment);
-        Directory.CreateDirectory(dataDirectory);
-        var connectionString = configuration.GetConnectionString("Default");
-        if (string.IsNullOrWhiteSpace(connectionString))
+        var value = configuration["Database:Provider"];
+        if (string.IsNullOrWhiteSpace(value))
         {
-            connectionString = $"Data Source={Path.Combine(dataDirectory, "automations.db")}";
+            return DatabaseProvider.Sqlite;
         }
 
-        // Pooled: a context per operation is the rule here, so reusing their internals saves allocations on every request and delivery.
-        services.AddPooledDbContextFactory<AppDbContext>(options => options
-            .UseSqlite(connectionString, sqlite => sqlite.CommandTimeout(30))
-            .AddInterceptors(SqliteConnectionSetup.Instance));
+        return Enum.TryParse<DatabaseProvider>(value.Trim(), ignoreCase: true, out var provider) && Enum.IsDefined(provider)
+            ? provider
+            : throw new InvalidOperationException($"Database:Provider '{value}' is not known: use Sqlite (the default) or Postgres.");
+    }
+
+    public static IServiceCollection AddAppDatabase(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
+    {
+        var connectionString = configuration.GetConnectionString("Default");
+        if (Provider(configuration) == DatabaseProvider.Postgres)
+        {
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                throw new InvalidOperationException(
+                    "Database:Provider is Postgres: set ConnectionStrings:Default, e.g. \"Host=db;Database=automations;Username=automations;Password=...\".");
+            }
+
+            services.AddPooledDbContextFactory<PostgresAppDbContext>(options => options
+                .UseNpgsql(connectionString, npgsql => npgsql.CommandTimeout(30)));
+            // Everything asks for the app's context; on PostgreSQL it is the PostgreSQL-typed one, with its own migrations.
+            services.AddSingleton<IDbContextFactory<AppDbContext>>(sp => new BaseContextFactory<PostgresAppDbContext>(sp.GetRequiredService<IDbContextFactory<PostgresAppDbContext>>()));
+        }
+        else
+        {
+            var dataDirectory = DataPaths.DataDirectory(configuration, environment);
+            Directory.CreateDirectory(dataDirectory);
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                connectionString = $"Data Source={Path.Combine(dataDirectory, "automations.db")}";
+            }
+
+            // Pooled: a context per operation is the rule here, so reusing their internals saves allocations on every request and delivery.
+            services.AddPooledDbContextFactory<AppDbContext>(options => options
+                .UseSqlite(connectionString, sqlite => sqlite.CommandTimeout(30))
+                .AddInterceptors(SqliteConnectionSetup.Instance));
+        }
+
         // Identity's stores take the context itself, per request.
         services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext());
         return services;
     }
 
-    /// <summary>Applies pending migrations before the app serves anything.</summary>
+    /// <summary>
+    /// Applies pending migrations before the app serves anything. On PostgreSQL, instances starting together take
+    /// turns through an advisory lock: one migrates (and makes the first Data Protection key), the others then find
+    /// nothing to do.
+    /// </summary>
     public static async Task MigrateDatabaseAsync(this WebApplication app)
     {
         var factory = app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>();
         await using var db = await factory.CreateDbContextAsync();
-        await db.Database.MigrateAsync();
         if (db.Database.IsSqlite())
         {
+            await db.Database.MigrateAsync();
             // WAL lets the UI read while a background job writes.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+            return;
         }
+
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseStartup));
+        await db.Database.OpenConnectionAsync();
+        try
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({StartupLockKey})");
+            var pending = (await db.Database.GetPendingMigrationsAsync()).ToList();
+            if (pending.Count > 0)
+            {
+                logger.LogInformation("Applying {Count} migrations to PostgreSQL: {Migrations}", pending.Count, string.Join(", ", pending));
+                await db.Database.MigrateAsync();
+            }
+
+            app.Services.GetService<Microsoft.AspNetCore.DataProtection.KeyManagement.IKeyManager>()?.EnsureKey(app.Services.GetRequiredService<TimeProvider>());
+            // Hangfire creates or upgrades its schema when its storage is first made: under the same lock.
+            app.Services.GetService<Hangfire.JobStorage>();
+        }
+        finally
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({StartupLockKey})");
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    /// <summary>
+    /// A shared key ring starts with one key, made under the start-up lock: instances that started together would
+    /// otherwise each make their own and, until they reload the ring, refuse each other's cookies.
+    /// </summary>
+    private static void EnsureKey(this Microsoft.AspNetCore.DataProtection.KeyManagement.IKeyManager keys, TimeProvider clock)
+    {
+        var now = clock.GetUtcNow();
+        if (!keys.GetAllKeys().Any(k => !k.IsRevoked && k.ActivationDate <= now && k.ExpirationDate > now.AddDays(2)))
+        {
+            keys.CreateNewKey(now, now.AddDays(90));
+        }
+    }
+
+    /// <summary>Hands out the provider-typed context as the app's context.</summary>
+    private sealed class BaseContextFactory<TContext>(IDbContextFactory<TContext> inner) : IDbContextFactory<AppDbContext>
+        where TContext : AppDbContext
+    {
+        public AppDbContext CreateDbContext() => inner.CreateDbContext();
+
+        public async Task<AppDbContext> CreateDbContextAsync(CancellationToken cancellationToken = default) =>
+            await inner.CreateDbContextAsync(cancellationToken);
     }
 }
 

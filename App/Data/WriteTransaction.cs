@@ -69,10 +69,50 @@ public static class WriteTransaction
     private static SemaphoreSlim GateFor(SqliteConnection connection) =>
         Gates.GetOrAdd(connection.ConnectionString, _ => new SemaphoreSlim(1, 1));
 
-    /// <summary>True when a write failed on a unique index (two writers created the same row at once).</summary>
+    /// <summary>
+    /// Serialises the writers of one thing (a collection's versions and aliases, a launch run's reports) across every
+    /// instance, until the current write transaction ends. On PostgreSQL: a transaction-scoped advisory lock on the
+    /// name's 64-bit hash, so concurrent read-modify-write blocks on the same thing take turns and read what the
+    /// previous one committed. On SQLite: nothing, the write transaction already holds the database's only write lock.
+    /// </summary>
+    public static async Task LockAsync(this AppDbContext db, string name, CancellationToken ct = default)
+    {
+        if (db.Database.GetDbConnection() is SqliteConnection)
+        {
+            return;
+        }
+
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("LockAsync holds its lock until the transaction ends: begin the write transaction first.");
+        }
+
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({name}, 0))", ct);
+    }
+
+    /// <summary>
+    /// Takes the named advisory lock only if no one holds it (PostgreSQL, until the transaction ends): true when taken.
+    /// For work one instance at a time does (sweeps); on SQLite always true.
+    /// </summary>
+    public static async Task<bool> TryLockAsync(this AppDbContext db, string name, CancellationToken ct = default)
+    {
+        if (db.Database.GetDbConnection() is SqliteConnection)
+        {
+            return true;
+        }
+
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("TryLockAsync holds its lock until the transaction ends: begin the write transaction first.");
+        }
+
+        return await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_xact_lock(hashtextextended({name}, 0)) AS \"Value\"").SingleAsync(ct);
+    }
+
+    /// <summary>True when a write failed on a unique index (two writers created the same row at once), by error code, not message.</summary>
     public static bool IsUniqueViolation(this DbUpdateException ex) =>
-        ex.InnerException is SqliteException { SqliteErrorCode: 19 }
-        || ex.InnerException?.GetType().Name == "PostgresException" && ex.InnerException.Message.Contains("23505");
+        ex.InnerException is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 }
+        || ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation };
 
     /// <summary>Releases the gate exactly once, when the transaction ends (commit, rollback or dispose).</summary>
     private sealed class GatedTransaction(IDbContextTransaction inner, SemaphoreSlim gate) : IDbContextTransaction

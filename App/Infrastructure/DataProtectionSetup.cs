@@ -11,16 +11,26 @@ public static class DataProtectionSetup
     private const string KeyManagerCategory = "Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager";
 
     /// <summary>
-    /// Keys live beside the database, so a restart (or a second instance on the same data) can still decrypt secrets.
+    /// Keys live beside the database (SQLite: in the data folder; PostgreSQL: in the database, shared by every instance),
+    /// so a restart or another instance can still decrypt secrets.
     /// They are encrypted at rest with a certificate (DataProtection:Certificate:Path and :Password) or, on Windows, DPAPI
     /// (DataProtection:UseDpapi); with neither, they rest unencrypted and the data folder's permissions guard them.
     /// </summary>
     public static IServiceCollection AddAppDataProtection(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
-        var keys = Path.Combine(DataPaths.DataDirectory(configuration, environment), "keys");
-        var dataProtection = services.AddDataProtection()
-            .SetApplicationName("Automations")
-            .PersistKeysToFileSystem(new DirectoryInfo(keys));
+        var dataProtection = services.AddDataProtection().SetApplicationName("Automations");
+        string keys;
+        if (DatabaseStartup.Provider(configuration) == DatabaseProvider.Postgres)
+        {
+            // Every instance reads and writes one key ring: each decrypts the team secrets and accepts the cookies of the others.
+            keys = "the database table \"DataProtectionKeys\"";
+            dataProtection.PersistKeysToDbContext<AppDbContext>();
+        }
+        else
+        {
+            keys = Path.Combine(DataPaths.DataDirectory(configuration, environment), "keys");
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(keys));
+        }
 
         var certificatePath = configuration["DataProtection:Certificate:Path"];
         var useDpapi = configuration.GetValue("DataProtection:UseDpapi", false);
@@ -78,7 +88,7 @@ public static class DataProtectionSetup
         public Task StartAsync(CancellationToken cancellationToken)
         {
             logger.LogInformation(
-                "Data Protection keys in {KeysDirectory} are stored unencrypted, guarded by the data folder's file permissions. " +
+                "Data Protection keys in {KeysLocation} are stored unencrypted: whoever can read them can decrypt the team secrets. " +
                 "Set DataProtection:Certificate:Path (and DataProtection:Certificate:Password) to encrypt them with a certificate, " +
                 "or DataProtection:UseDpapi=true on Windows.", keys);
             return Task.CompletedTask;

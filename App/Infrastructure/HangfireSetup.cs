@@ -1,6 +1,9 @@
 using Hangfire;
 using Hangfire.Dashboard;
+using Automations.Data;
 using Hangfire.InMemory;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
 
 namespace Automations.Infrastructure;
 
@@ -10,7 +13,11 @@ public static class HangfireSetup
     {
         // Each host gets its own storage, registered before AddHangfire (which only adds JobStorage.Current
         // when none is registered): two hosts in one process (tests, benchmarks) must not share a queue.
-        services.AddSingleton<JobStorage>(_ => new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
+        // On PostgreSQL, every instance shares one job storage in the app's database (schema "hangfire"): scheduled
+        // retries survive restarts, any instance's workers take any job, and the dashboard lists every server.
+        services.AddSingleton<JobStorage>(_ => DatabaseStartup.Provider(configuration) == DatabaseProvider.Postgres
+            ? PostgresStorage(configuration.GetConnectionString("Default")!)
+            : new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
         services.AddSingleton(sp => new HangfireLogAttachment(HangfireLogBridge.Instance.Attach(sp.GetRequiredService<ILoggerFactory>())));
         services.AddHangfire((sp, config) =>
         {
@@ -46,6 +53,24 @@ public static class HangfireSetup
         }
 
         return services;
+    }
+
+    private static PostgreSqlStorage PostgresStorage(string connectionString)
+    {
+        var options = new PostgreSqlStorageOptions
+        {
+            SchemaName = "hangfire",
+            PrepareSchemaIfNecessary = true,
+            // Workers wait on LISTEN/NOTIFY for new jobs instead of polling the queue table.
+            EnableLongPolling = true,
+            QueuePollInterval = TimeSpan.FromSeconds(5),
+            // A job fetched by an instance that died becomes visible to the others after this; the run's own lease
+            // and the dispatch sweeper usually send it long before.
+            UseSlidingInvisibilityTimeout = true,
+            InvisibilityTimeout = TimeSpan.FromMinutes(5),
+            DistributedLockTimeout = TimeSpan.FromMinutes(1),
+        };
+        return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
     }
 
     /// <summary>The dashboard shows job arguments and failures: instance administrators only.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Automations.Data;
 using Automations.Features.Artifacts;
 using Automations.Infrastructure;
 using Automations.Tests.TestInfrastructure;
@@ -9,12 +10,15 @@ namespace Automations.Tests.Features.Artifacts;
 
 public class ArtifactServiceTests : IAsyncLifetime
 {
+    /// <summary>The database these tests run on; <see cref="ArtifactServicePostgresTests"/> runs them all again on PostgreSQL.</summary>
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
     private TestServices _services = null!;
     private TeamFixture _team = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _services = await TestServices.CreateAsync();
+        _services = await TestServices.CreateAsync(provider: Provider);
         _team = await _services.CreateTeamAsync();
         await Artifacts.CreateProjectAsync(_team.Admin, _team.Slug, "vision", "Image models");
         await Artifacts.CreateCollectionAsync(_team.Member, _team.Slug, "vision", "eval-set", "dataset", null);
@@ -128,7 +132,7 @@ public class ArtifactServiceTests : IAsyncLifetime
     [Fact]
     public async Task A_failing_listener_rolls_back_the_change_and_its_events()
     {
-        await using var services = await TestServices.CreateAsync(configure: s => s.AddSingleton<IArtifactEventListener, ThrowingListener>());
+        await using var services = await TestServices.CreateAsync(configure: s => s.AddSingleton<IArtifactEventListener, ThrowingListener>(), provider: Provider);
         var team = await services.CreateTeamAsync("rollback");
         var artifacts = services.Get<ArtifactService>();
         await artifacts.CreateProjectAsync(team.Admin, team.Slug, "p", null);
@@ -239,4 +243,10 @@ public class ArtifactServiceTests : IAsyncLifetime
         public Task<Action?> OnEventsAsync(Automations.Data.AppDbContext db, IReadOnlyList<ArtifactEvent> events, CancellationToken ct) =>
             throw new InvalidOperationException("listener failed");
     }
+}
+
+/// <summary>Every test of <see cref="ArtifactServiceTests"/>, on PostgreSQL.</summary>
+public sealed class ArtifactServicePostgresTests : ArtifactServiceTests
+{
+    protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Automations.Data;
 using Automations.Features.Artifacts;
 using Automations.Features.Automations;
 using Automations.Features.Dispatch;
@@ -16,6 +17,9 @@ namespace Automations.Tests.Features.Dispatch;
 /// <summary>Runs and attempts over a real SQLite file and a loopback receiver; the test plays Hangfire and the clock.</summary>
 public class DeliveryTests : IAsyncLifetime
 {
+    /// <summary>The database these tests run on; <see cref="DeliveryPostgresTests"/> runs them all again on PostgreSQL.</summary>
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
     private const string SigningSecret = "sign-Ünïcode-\"secret\"";
     private const string AccessToken = "tok_access_123456";
     private const string PayloadSecret = "payload-secret-value-789";
@@ -34,7 +38,7 @@ public class DeliveryTests : IAsyncLifetime
             ["Outbound:RequestTimeout"] = "00:00:03",
             ["Dispatch:DisableAfter"] = "01:00:00",
             ["Dispatch:DisableAfterFailedRuns"] = "3",
-        });
+        }, provider: Provider);
         _services.Resolver.Map("localhost", "127.0.0.1");
         _team = await _services.CreateTeamAsync();
         _receiver = await LoopbackReceiver.StartAsync();
@@ -668,7 +672,13 @@ public class DeliveryTests : IAsyncLifetime
 
         using var scope = _services.Provider.CreateScope();
         var sweeper = ActivatorUtilities.CreateInstance<DispatchSweeper>(scope.ServiceProvider);
-        await sweeper.SweepAsync(TimeSpan.Zero, default);
+        await sweeper.SweepAsync(TimeSpan.Zero, TimeSpan.Zero, default);
         return _services.Queue.Enqueued.ToList();
     }
+}
+
+/// <summary>Every test of <see cref="DeliveryTests"/>, on PostgreSQL.</summary>
+public sealed class DeliveryPostgresTests : DeliveryTests
+{
+    protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Automations.Data;
 using Automations.Features.Artifacts;
 using Automations.Features.Automations;
 using Automations.Features.Dispatch;
@@ -14,6 +15,9 @@ namespace Automations.Tests.Features.Launch;
 /// <summary>Jobs, queues, runs and agents over a real SQLite file; the test plays Hangfire, the agents and the clock.</summary>
 public class LaunchServiceTests : IAsyncLifetime
 {
+    /// <summary>The database these tests run on; <see cref="LaunchServicePostgresTests"/> runs them all again on PostgreSQL.</summary>
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
     private const string Token = "hf_token_value_12345";
 
     private TestServices _services = null!;
@@ -21,7 +25,7 @@ public class LaunchServiceTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _services = await TestServices.CreateAsync();
+        _services = await TestServices.CreateAsync(provider: Provider);
         _team = await _services.CreateTeamAsync();
         await _services.Get<SecretService>().CreateAsync(_team.Admin, _team.Slug, "HF_TOKEN", Token);
         await Artifacts.CreateProjectAsync(_team.Admin, _team.Slug, "vision", null);
@@ -435,4 +439,10 @@ public class LaunchServiceTests : IAsyncLifetime
         Assert.Equal(field, ex.Field);
         Assert.Empty(await _services.Get<AutomationService>().ListAsync(_team.Member, _team.Slug, "vision"));
     }
+}
+
+/// <summary>Every test of <see cref="LaunchServiceTests"/>, on PostgreSQL.</summary>
+public sealed class LaunchServicePostgresTests : LaunchServiceTests
+{
+    protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
 }

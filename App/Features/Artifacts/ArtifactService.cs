@@ -177,6 +177,8 @@ public sealed class ArtifactService(
         await using var tx = await db.BeginWriteTransactionAsync(ct);
         if (idempotencyKey is not null)
         {
+            // Two requests with one key, on two instances at once: the second waits and then finds the first's record.
+            await db.LockAsync($"idempotency:{actor.UserId}:{idempotencyKey}", ct);
             var previous = await db.IdempotencyRecords.FirstOrDefaultAsync(r => r.UserId == actor.UserId && r.Key == idempotencyKey, ct);
             if (previous is not null)
             {
@@ -189,6 +191,8 @@ public sealed class ArtifactService(
             }
         }
 
+        // The collection's writers (its first version creates it; versions are numbered; aliases move) take turns.
+        await db.LockAsync(CollectionLock(access.ProjectId, collection), ct);
         var target = await db.ArtifactCollections.FirstOrDefaultAsync(c => c.ProjectId == access.ProjectId && c.Name == collection, ct);
         if (target is null)
         {
@@ -252,6 +256,7 @@ public sealed class ArtifactService(
         var access = await ProjectAccessAsync(db, actor, team, project, ct);
         await PrepareAsync(db, access.ProjectId, [alias], ct);
         await using var tx = await db.BeginWriteTransactionAsync(ct);
+        await db.LockAsync(CollectionLock(access.ProjectId, collection), ct);
         var collectionId = await CollectionIdAsync(db, access.ProjectId, collection, ct);
         var versionId = await VersionIdAsync(db, collectionId, reference, ct);
         if (!await db.ArtifactAliases.AnyAsync(a => a.CollectionId == collectionId && a.Name == alias && a.VersionId == versionId, ct))
@@ -334,6 +339,8 @@ public sealed class ArtifactService(
         await tx.CommitAsync(ct);
         afterCommit.ForEach(action => action());
     }
+
+    private static string CollectionLock(int projectId, string collection) => $"collection:{projectId}:{collection}";
 
     private static async Task MoveAliasAsync(AppDbContext db, int collectionId, long versionId, string alias, DateTimeOffset now, CancellationToken ct)
     {

@@ -28,6 +28,8 @@ public sealed class DeliveryJob(
     TimeProvider clock,
     ILogger<DeliveryJob> logger)
 {
+    private static readonly TimeSpan LeaseRetryDelay = TimeSpan.FromSeconds(5);
+
     // Hangfire must not retry the job: retries are the run's business, recorded in the database.
     [AutomaticRetry(Attempts = 0)]
     public Task RunAsync(long runId, CancellationToken ct) => AttemptAsync(runId, slowLane: false, ct);
@@ -42,8 +44,19 @@ public sealed class DeliveryJob(
         var owner = Guid.NewGuid().ToString("N");
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            if (!await TryLeaseAsync(db, runId, owner, settings.Lease, ct) && !await WaitUntilDueAndLeaseAsync(db, runId, owner, settings, ct))
+            try
             {
+                if (!await TryLeaseAsync(db, runId, owner, settings.Lease, ct) && !await WaitUntilDueAndLeaseAsync(db, runId, owner, settings, ct))
+                {
+                    logger.LogDebug("Run {RunId}: woken, but it is not due, finished, or another worker holds it", runId);
+                    return;
+                }
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                // The trigger must not be lost to a passing database error: try again shortly instead of waiting for the sweeper.
+                logger.LogWarning("Run {RunId}: could not take the lease ({Error}: {Message}); trying again in {Delay}", runId, ex.GetType().Name, ex.Message, LeaseRetryDelay);
+                queue.Schedule(runId, LeaseRetryDelay);
                 return;
             }
 

@@ -66,6 +66,9 @@ public sealed class DispatchOptions
     /// <summary>A due run is re-enqueued by the sweeper only after this grace, so the normal path does not get duplicates.</summary>
     public TimeSpan SweepGrace { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>A run the sweeper handed to the queue is handed again only after this long (it may be waiting in a backlog).</summary>
+    public TimeSpan SweepRepeat { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>An attempt in flight longer than this marks its webhook slow: its deliveries move to the slow queue.</summary>
     public TimeSpan SlowThreshold { get; set; } = TimeSpan.FromSeconds(2);
 

@@ -68,6 +68,9 @@ public class AutomationRun
 
     public DateTimeOffset? LeaseExpiresAt { get; set; }
 
+    /// <summary>When the sweeper last handed this run to the job queue again: it does so at most once per grace, so a backlog is not enqueued twice.</summary>
+    public DateTimeOffset? SweptAt { get; set; }
+
     public string? LastError { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }

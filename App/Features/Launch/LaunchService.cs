@@ -91,6 +91,7 @@ public sealed partial class LaunchService(
         var version = await NewVersionAsync(db, access.TeamId, input, actor, clock.GetUtcNow(), "", ct);
         version.JobId = jobId;
         await using var tx = await db.BeginWriteTransactionAsync(ct);
+        await db.LockAsync($"launch-job:{jobId}", ct);
         version.Number = (await db.LaunchJobVersions.Where(v => v.JobId == jobId).MaxAsync(v => (int?)v.Number, ct) ?? -1) + 1;
         db.LaunchJobVersions.Add(version);
         await db.SaveChangesAsync(ct);
@@ -264,6 +265,7 @@ public sealed partial class LaunchService(
         var now = clock.GetUtcNow();
         await using (var tx = await db.BeginWriteTransactionAsync(ct))
         {
+            await db.LockAsync(RunLock(id), ct);
             var run = await db.LaunchRuns.FirstOrDefaultAsync(r => r.TeamId == access.TeamId && r.Id == id, ct)
                 ?? throw new NotFoundException($"Launch run {id} not found.");
             switch (run.Status)
@@ -524,6 +526,7 @@ public sealed partial class LaunchService(
         var now = clock.GetUtcNow();
         await using (var tx = await db.BeginWriteTransactionAsync(ct))
         {
+            await db.LockAsync(RunLock(runId), ct);
             var run = await HeldRunAsync(db, access.TeamId, runId, report.AgentId, ct);
             switch (report.Status)
             {
@@ -566,6 +569,7 @@ public sealed partial class LaunchService(
         }
 
         await using var tx = await db.BeginWriteTransactionAsync(ct);
+        await db.LockAsync(RunLock(runId), ct);
         var run = await HeldRunAsync(db, access.TeamId, runId, chunk.AgentId, ct);
         var tail = run.OutputTail + text;
         run.OutputTail = tail.Length > MaxOutputChars ? tail[^MaxOutputChars..] : tail;
@@ -587,11 +591,24 @@ public sealed partial class LaunchService(
         var unstartedSince = now - settings.ClaimTimeout;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.BeginWriteTransactionAsync(ct);
-        var lost = await db.LaunchRuns.Include(r => r.Agent)
+        // One sweep at a time across instances; a run's own reports take turns with it through the run's lock.
+        if (!await db.TryLockAsync("launch-sweep", ct))
+        {
+            return 0;
+        }
+
+        var lostRuns = db.LaunchRuns.Include(r => r.Agent)
             .Where(r => (r.Status == LaunchRunStatus.Claimed || r.Status == LaunchRunStatus.Running)
                         && (r.Agent == null || r.Agent.LastHeartbeatAt < silentSince || r.Agent.StoppedAt != null
-                            || r.Status == LaunchRunStatus.Claimed && r.ClaimedAt < unstartedSince))
-            .ToListAsync(ct);
+                            || r.Status == LaunchRunStatus.Claimed && r.ClaimedAt < unstartedSince));
+        var candidates = await lostRuns.OrderBy(r => r.Id).Select(r => r.Id).ToListAsync(ct);
+        foreach (var id in candidates)
+        {
+            await db.LockAsync(RunLock(id), ct);
+        }
+
+        // Read again under the locks: a report that landed in between is seen.
+        var lost = await lostRuns.Where(r => candidates.Contains(r.Id)).ToListAsync(ct);
         foreach (var run in lost)
         {
             var agent = run.Agent is null ? "Its agent" : $"Agent '{run.Agent.Name}'";
@@ -797,6 +814,8 @@ public sealed partial class LaunchService(
         var access = await TeamService.GetAccessAsync(db, actor, team, ct);
         return access.IsAdmin ? access : throw new ForbiddenException("Agents run with a team admin's API key: they receive the secrets of the jobs they run.");
     }
+
+    private static string RunLock(long runId) => $"launch-run:{runId}";
 
     private static async Task<LaunchRun> HeldRunAsync(AppDbContext db, int teamId, long runId, int agentId, CancellationToken ct)
     {
