@@ -60,13 +60,20 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         var automation = new Automation { ProjectId = access.ProjectId, CreatedAt = now, CreatedBy = actor.UserName };
         await ApplyAsync(db, access, automation, input, actor, ct);
         var limit = options.CurrentValue.MaxPerProject;
-        if (await db.Automations.CountAsync(a => a.ProjectId == access.ProjectId && a.DeletedAt == null, ct) >= limit)
+        await using (var tx = await db.BeginWriteTransactionAsync(ct))
         {
-            throw new InputException("project", $"Project '{access.Name}' already has {limit} automations, the most a project may have; delete one first.");
+            // The limit is counted and kept under one lock per project, across instances.
+            await db.LockAsync($"project-automations:{access.ProjectId}", ct);
+            if (await db.Automations.CountAsync(a => a.ProjectId == access.ProjectId && a.DeletedAt == null, ct) >= limit)
+            {
+                throw new InputException("project", $"Project '{access.Name}' already has {limit} automations, the most a project may have; delete one first.");
+            }
+
+            db.Automations.Add(automation);
+            await SaveAsync(db, automation.Name, ct);
+            await tx.CommitAsync(ct);
         }
 
-        db.Automations.Add(automation);
-        await SaveAsync(db, automation.Name, ct);
         return await GetAsync(actor, team, project, automation.Id, ct);
     }
 

@@ -127,7 +127,9 @@ public sealed partial class TeamService(IDbContextFactory<AppDbContext> dbFactor
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await RequireAdminAsync(db, actor, slug, ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
+        // "Another admin remains" holds only if two admins cannot demote each other at once, on two instances.
+        await db.LockAsync($"team-members:{access.TeamId}", ct);
         var member = await db.TeamMembers.FirstOrDefaultAsync(m => m.TeamId == access.TeamId && m.UserId == userId, ct)
             ?? throw new NotFoundException("That user is not a member of this team.");
         if (member.Role == TeamRole.Admin && role != TeamRole.Admin)
@@ -144,7 +146,9 @@ public sealed partial class TeamService(IDbContextFactory<AppDbContext> dbFactor
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await RequireAdminAsync(db, actor, slug, ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
+        // "Another admin remains" holds only if two admins cannot demote each other at once, on two instances.
+        await db.LockAsync($"team-members:{access.TeamId}", ct);
         var member = await db.TeamMembers.FirstOrDefaultAsync(m => m.TeamId == access.TeamId && m.UserId == userId, ct)
             ?? throw new NotFoundException("That user is not a member of this team.");
         if (member.Role == TeamRole.Admin)

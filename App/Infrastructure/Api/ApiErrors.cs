@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Automations.Data;
 using System.Text.Json.Serialization;
 
 namespace Automations.Infrastructure.Api;
@@ -38,6 +39,13 @@ public static class ApiErrors
             context.Response.Clear();
             await Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, message, title: "Invalid request",
                 statusCode: ex.StatusCode).ExecuteAsync(context);
+        }
+        catch (Microsoft.EntityFrameworkCore.DbUpdateException ex) when (ex.IsUniqueViolation() && !context.Response.HasStarted)
+        {
+            // Two requests (on one instance or two) created the same thing at once; the service's own check saw neither.
+            context.Response.Clear();
+            await Results.Problem("Someone else created the same thing at the same moment. Reload and try again.", statusCode: StatusCodes.Status409Conflict,
+                title: "Conflict").ExecuteAsync(context);
         }
         catch (Exception ex) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
         {
