@@ -53,15 +53,15 @@ public sealed class BrowserFixture : IAsyncLifetime
         });
     }
 
-    /// <summary>A fresh browser context (own cookies) with a page on the app.</summary>
-    public async Task<IPage> NewPageAsync()
+    /// <summary>A fresh browser context (own cookies) with a page on the app, or on <paramref name="baseUrl"/>.</summary>
+    public async Task<IPage> NewPageAsync(string? baseUrl = null)
     {
         if (SkipReason is not null)
         {
             Assert.Skip(SkipReason);
         }
 
-        var context = await Browser!.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl });
+        var context = await Browser!.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl ?? BaseUrl });
         context.SetDefaultTimeout(15_000);
         return await context.NewPageAsync();
     }
