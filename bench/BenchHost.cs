@@ -51,11 +51,18 @@ public sealed class BenchHost : WebApplicationFactory<AppDbContext>
         }
     }
 
-    public async Task StartAsync()
+    /// <summary>Starts the host; unless <paramref name="joining"/> another host's database, makes the user, team, project and key.</summary>
+    public async Task StartAsync(BenchHost? joining = null)
     {
         UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         StartServer();
         BaseUrl = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        if (joining is not null)
+        {
+            (Actor, ApiKey) = (joining.Actor, joining.ApiKey);
+            return;
+        }
+
         using var scope = Services.CreateScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
         var user = new ApplicationUser { UserName = "bench@example.com", Email = "bench@example.com" };

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Automations.Data;
 
@@ -86,6 +87,13 @@ public static class DatabaseStartup
         try
         {
             await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({StartupLockKey})");
+            // Npgsql finds out whether the history table exists by querying it, and EF logs the failed query as an error
+            // on every first start; make the table first (what MigrateAsync would do), so the first start logs no error.
+            if (!await db.Database.SqlQuery<bool>($"SELECT to_regclass('\"__EFMigrationsHistory\"') IS NOT NULL AS \"Value\"").SingleAsync())
+            {
+                await db.Database.ExecuteSqlRawAsync(db.GetService<Microsoft.EntityFrameworkCore.Migrations.IHistoryRepository>().GetCreateIfNotExistsScript());
+            }
+
             var pending = (await db.Database.GetPendingMigrationsAsync()).ToList();
             if (pending.Count > 0)
             {

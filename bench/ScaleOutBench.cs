@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using Automations.Features.Automations;
+using Automations.Features.Webhooks;
+using Automations.Infrastructure.Outbound;
+using Automations.Tests.TestInfrastructure;
+
+namespace Automations.Bench;
+
+/// <summary>
+/// The same end-to-end load (8 clients logging versions through the API, each version delivered to a loopback
+/// receiver by the Hangfire workers) on SQLite, on PostgreSQL, and on PostgreSQL with two app instances sharing the
+/// database and the job storage. Every case runs in the same process and the same run; SQLite is the baseline.
+/// </summary>
+public static class ScaleOutBench
+{
+    private const int Clients = 8;
+
+    public static async Task RunAsync(TimeSpan duration)
+    {
+        var (admin, why) = await PostgresCluster.StartAsync();
+        if (admin is null)
+        {
+            Console.Error.WriteLine($"no PostgreSQL server: {why}");
+            return;
+        }
+
+        var cases = new List<(string Name, Figures Figures)>
+        {
+            ("SQLite, 1 instance", await RunCaseAsync(duration, null, instances: 1)),
+            ("PostgreSQL, 1 instance", await RunCaseAsync(duration, await PostgresCluster.CreateDatabaseAsync(admin), instances: 1)),
+            ("PostgreSQL, 2 instances", await RunCaseAsync(duration, await PostgresCluster.CreateDatabaseAsync(admin), instances: 2)),
+        };
+
+        var baseline = cases[0].Figures;
+        Console.WriteLine($"End to end (log a version through the API → signed POST to a loopback receiver), {Clients} clients, {Environment.ProcessorCount} cores, {duration.TotalSeconds:0} s per case");
+        Console.WriteLine();
+        Console.WriteLine("| case | versions/s | p50 ms | p99 ms | deliveries/s | last delivery after the last version | versions/s ÷ SQLite |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var (name, figures) in cases)
+        {
+            Console.WriteLine($"| {name} | {figures.Versions.PerSecond:0} | {figures.Versions.Percentile(50):0.0} | {figures.Versions.Percentile(99):0.0} | " +
+                              $"{figures.DeliveriesPerSecond:0} | {figures.Drain.TotalMilliseconds:0} ms | {figures.Versions.PerSecond / baseline.Versions.PerSecond:0.00} |");
+        }
+    }
+
+    private sealed record Figures(Result Versions, double DeliveriesPerSecond, TimeSpan Drain);
+
+    private static async Task<Figures> RunCaseAsync(TimeSpan duration, string? postgres, int instances)
+    {
+        await using var receiver = await Receiver.StartAsync();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Outbound:AllowedHosts:0"] = "localhost",
+            ["Logging:LogLevel:Automations"] = "Warning",
+            ["Logging:LogLevel:Hangfire"] = "Warning",
+        };
+        foreach (var pair in (Environment.GetEnvironmentVariable("BENCH_SETTINGS") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            settings[pair.Split('=')[0]] = pair.Split('=', 2)[1];
+        }
+
+        if (postgres is not null)
+        {
+            settings["Database:Provider"] = "Postgres";
+            settings["ConnectionStrings:Default"] = postgres;
+        }
+
+        var hosts = new List<BenchHost>();
+        try
+        {
+            for (var i = 0; i < instances; i++)
+            {
+                var host = new BenchHost(settings, services => services.AddSingleton<IHostResolver>(new DispatchBench.LoopbackResolver()));
+                hosts.Add(host);
+                await host.StartAsync(joining: i == 0 ? null : hosts[0]);
+            }
+
+            // Clients spread over the instances, as a load balancer would.
+            var clients = Enumerable.Range(0, Clients).Select(i => hosts[i % hosts.Count].NewClient()).ToArray();
+            var project = $"/api/v1/teams/{BenchHost.Team}/projects/{BenchHost.Project}";
+            using (var scope = hosts[0].Services.CreateScope())
+            {
+                var hook = await scope.ServiceProvider.GetRequiredService<WebhookService>()
+                    .CreateAsync(hosts[0].Actor, BenchHost.Team, new WebhookInput("bench", $"http://localhost:{receiver.Port}/hook", null, null));
+                (await clients[0].PostAsJsonAsync($"{project}/collections", new { name = "scale", type = "dataset" })).EnsureSuccessStatusCode();
+                await scope.ServiceProvider.GetRequiredService<AutomationService>().CreateAsync(hosts[0].Actor, BenchHost.Team, BenchHost.Project,
+                    new AutomationInput("bench", null, "LINK_ARTIFACT", "scale", null, ActionTypes.Webhook, hook.Id, """{"seq": "${artifact_metadata.seq}"}"""));
+            }
+
+            var seq = 0L;
+            Task Log(int worker) => clients[worker].PostAsJsonAsync($"{project}/collections/scale/versions",
+                new { metadata = new { seq = Interlocked.Increment(ref seq) } }).ContinueWith(t => t.Result.EnsureSuccessStatusCode());
+
+            // Warm-up, then wait for its deliveries so the measured case starts from an empty queue.
+            await Measure.LoopAsync("warm-up", Clients, TimeSpan.FromSeconds(2), Log);
+            await WaitForAsync(receiver, (int)Interlocked.Read(ref seq), TimeSpan.FromSeconds(60));
+            var before = receiver.Count;
+            var started = Stopwatch.StartNew();
+            var versions = await Measure.LoopAsync("POST version", Clients, duration, Log);
+            var logged = started.Elapsed;
+            var expected = (int)Interlocked.Read(ref seq);
+            await WaitForAsync(receiver, expected, TimeSpan.FromSeconds(120));
+            var drained = started.Elapsed;
+            return new Figures(versions, (receiver.Count - before) / drained.TotalSeconds, drained - logged);
+        }
+        finally
+        {
+            foreach (var host in hosts)
+            {
+                await host.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task WaitForAsync(Receiver receiver, int count, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (receiver.Count < count && deadline.Elapsed < timeout)
+        {
+            await Task.Delay(20);
+        }
+    }
+}
