@@ -35,16 +35,45 @@ public static class ScaleOutBench
         var baseline = cases[0].Figures;
         Console.WriteLine($"End to end (log a version through the API → signed POST to a loopback receiver), {Clients} clients, {Environment.ProcessorCount} cores, {duration.TotalSeconds:0} s per case");
         Console.WriteLine();
-        Console.WriteLine("| case | versions/s | p50 ms | p99 ms | deliveries/s | last delivery after the last version | versions/s ÷ SQLite |");
-        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("| case | versions/s | p50 ms | p99 ms | deliveries/s | last delivery after the last version | app CPU ms/event | database CPU ms/event | versions/s ÷ SQLite |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var (name, figures) in cases)
         {
             Console.WriteLine($"| {name} | {figures.Versions.PerSecond:0} | {figures.Versions.Percentile(50):0.0} | {figures.Versions.Percentile(99):0.0} | " +
-                              $"{figures.DeliveriesPerSecond:0} | {figures.Drain.TotalMilliseconds:0} ms | {figures.Versions.PerSecond / baseline.Versions.PerSecond:0.00} |");
+                              $"{figures.DeliveriesPerSecond:0} | {figures.Drain.TotalMilliseconds:0} ms | {figures.AppCpuMsPerEvent:0.0} | {figures.DatabaseCpuMsPerEvent:0.0} | " +
+                              $"{figures.Versions.PerSecond / baseline.Versions.PerSecond:0.00} |");
         }
     }
 
-    private sealed record Figures(Result Versions, double DeliveriesPerSecond, TimeSpan Drain);
+    private sealed record Figures(Result Versions, double DeliveriesPerSecond, TimeSpan Drain, double AppCpuMsPerEvent, double DatabaseCpuMsPerEvent);
+
+    /// <summary>CPU used so far by this process (the app instances) and by the PostgreSQL server processes alive now (from /proc).</summary>
+    private static (TimeSpan App, TimeSpan Database) Cpu()
+    {
+        long ticks = 0;
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(directory, "stat"));
+                var close = stat.LastIndexOf(')');
+                if (!stat.Contains("(postgres)", StringComparison.Ordinal) || close < 0)
+                {
+                    continue;
+                }
+
+                // After "pid (comm) ": state is field 3; utime and stime are fields 14 and 15, in clock ticks (100 per second).
+                var fields = stat[(close + 2)..].Split(' ');
+                ticks += long.Parse(fields[11]) + long.Parse(fields[12]);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+            {
+                // Not a process, or gone in between.
+            }
+        }
+
+        return (Process.GetCurrentProcess().TotalProcessorTime, TimeSpan.FromMilliseconds(ticks * 10));
+    }
 
     private static async Task<Figures> RunCaseAsync(TimeSpan duration, string? postgres, int instances)
     {
@@ -93,16 +122,23 @@ public static class ScaleOutBench
                 new { metadata = new { seq = Interlocked.Increment(ref seq) } }).ContinueWith(t => t.Result.EnsureSuccessStatusCode());
 
             // Warm-up, then wait for its deliveries so the measured case starts from an empty queue.
+            // BENCH_SETTINGS="Hangfire:Server:Enabled=false": the API alone (jobs are stored, nobody runs them).
+            var workers = settings.GetValueOrDefault("Hangfire:Server:Enabled") != "false";
             await Measure.LoopAsync("warm-up", Clients, TimeSpan.FromSeconds(2), Log);
-            await WaitForAsync(receiver, (int)Interlocked.Read(ref seq), TimeSpan.FromSeconds(60));
+            await WaitForAsync(receiver, workers ? (int)Interlocked.Read(ref seq) : 0, TimeSpan.FromSeconds(60));
             var before = receiver.Count;
+            var seqBefore = Interlocked.Read(ref seq);
+            var cpuBefore = Cpu();
             var started = Stopwatch.StartNew();
             var versions = await Measure.LoopAsync("POST version", Clients, duration, Log);
             var logged = started.Elapsed;
             var expected = (int)Interlocked.Read(ref seq);
-            await WaitForAsync(receiver, expected, TimeSpan.FromSeconds(120));
+            await WaitForAsync(receiver, workers ? expected : 0, TimeSpan.FromSeconds(120));
             var drained = started.Elapsed;
-            return new Figures(versions, (receiver.Count - before) / drained.TotalSeconds, drained - logged);
+            var cpuAfter = Cpu();
+            var events = Math.Max(1, expected - seqBefore);
+            return new Figures(versions, (receiver.Count - before) / drained.TotalSeconds, drained - logged,
+                (cpuAfter.App - cpuBefore.App).TotalMilliseconds / events, (cpuAfter.Database - cpuBefore.Database).TotalMilliseconds / events);
         }
         finally
         {
