@@ -57,7 +57,10 @@ public static class DatabaseStartup
             // Pooled: a context per operation is the rule here, so reusing their internals saves allocations on every request and delivery.
             services.AddPooledDbContextFactory<AppDbContext>(options => options
                 .UseSqlite(connectionString, sqlite => sqlite.CommandTimeout(30))
-                .AddInterceptors(SqliteConnectionSetup.Instance));
+                .AddInterceptors(SqliteConnectionSetup.Instance)
+                // SQLite migrations that rebuild a table switch foreign keys off and on around it, outside the transaction;
+                // EF warns about that on every fresh start, about a risk that concerns only a migration interrupted midway.
+                .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.NonTransactionalMigrationOperationWarning)));
         }
 
         // Identity's stores take the context itself, per request.

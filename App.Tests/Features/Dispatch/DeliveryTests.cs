@@ -665,6 +665,43 @@ public class DeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_attempt_that_outlived_its_lease_does_not_overwrite_the_worker_that_took_the_run_over()
+    {
+        var run = await LogVersionAsync();
+        var release = new TaskCompletionSource();
+        var calls = 0;
+        _receiver.Respond = async context =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                await release.Task;
+                context.Response.StatusCode = 500;
+            }
+
+            await context.Response.WriteAsync("answer");
+        };
+
+        var stale = RunJobAsync(run);
+        await WaitUntilAsync(() => Volatile.Read(ref calls) == 1);
+        // The first worker hangs past its lease; another takes the run over and delivers it (in the slow lane: the
+        // webhook has an attempt in flight for minutes).
+        _services.Clock.Advance(TimeSpan.FromMinutes(5));
+        using (var scope = _services.Provider.CreateScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<DeliveryJob>().RunSlowAsync(run, default);
+        }
+
+        release.SetResult();
+        await stale;
+
+        var stored = await RunAsync(run);
+        Assert.Equal(RunStatus.Succeeded, stored.Status);
+        var attempt = Assert.Single(stored.Attempts);
+        Assert.Equal(200, attempt.ResponseStatus);
+        Assert.Contains(_services.Logs.Lines, line => line.Contains("another worker took the run over"));
+    }
+
+    [Fact]
     public async Task The_sweeper_hands_a_run_missed_by_its_trigger_to_the_queue_once_per_repeat_even_when_sweeps_overlap()
     {
         var run = await LogVersionAsync();

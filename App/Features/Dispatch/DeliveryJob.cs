@@ -65,6 +65,12 @@ public sealed class DeliveryJob(
                 await AttemptLeasedAsync(db, runId, owner, slowLane, settings, ct);
                 return;
             }
+            catch (DbUpdateConcurrencyException)
+            {
+                // The attempt outlived its lease and another worker took the run over: that worker's result stands.
+                logger.LogWarning("Run {RunId}: another worker took the run over while this attempt ran (it outlived Dispatch:Lease); this attempt's result is not recorded", runId);
+                return;
+            }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 // Stopping, and the drain time is over: nothing was recorded, so give the run back for the next start.

@@ -137,7 +137,9 @@ internal sealed class DispatchConfigurations : IEntityTypeConfiguration<Automati
         builder.Property(r => r.WebhookName).HasMaxLength(100);
         builder.Property(r => r.JobName).HasMaxLength(128);
         builder.Property(r => r.QueueName).HasMaxLength(128);
-        builder.Property(r => r.LeaseOwner).HasMaxLength(100);
+        // Whatever a worker saves about its run holds only while it still owns the lease: a worker that outlived its lease
+        // (another took the run over) fails to save instead of overwriting the other's result.
+        builder.Property(r => r.LeaseOwner).HasMaxLength(100).IsConcurrencyToken();
         builder.Property(r => r.LastError).HasMaxLength(2000);
         builder.HasIndex(r => r.MessageId).IsUnique();
         // The sweeper's question: which unfinished runs are due?
