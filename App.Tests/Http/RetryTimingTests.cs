@@ -60,6 +60,8 @@ public class RetryTimingTests
             ["Dispatch:Jitter"] = "0",
             ["Dispatch:SweepInterval"] = "00:01:00",
             ["Dispatch:SweepGrace"] = "00:01:00",
+            // Every step of a trigger in the failure message, should one ever be late.
+            ["Logging:LogLevel:Automations.Features.Dispatch"] = "Debug",
         });
         var team = await app.CreateTeamAsync();
         using (var scope = app.Services.CreateScope())

@@ -665,6 +665,26 @@ public class DeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_trigger_a_millisecond_early_still_sends_the_run_when_it_comes_due_during_the_first_lease()
+    {
+        Respond(503, 200);
+        var run = await LogVersionAsync();
+        await RunJobAsync(run);
+        var due = (await RunAsync(run)).NextAttemptAt!.Value;
+
+        // The retry's trigger fires 1 ms before it is due, and time moves on 2 ms with every look at the clock: the first
+        // lease finds it not yet due, the next look finds it due.
+        _services.Clock.SetUtcNow(due - TimeSpan.FromMilliseconds(1));
+        _services.Clock.AutoAdvanceAmount = TimeSpan.FromMilliseconds(2);
+        await RunJobAsync(run);
+        _services.Clock.AutoAdvanceAmount = TimeSpan.Zero;
+
+        var stored = await RunAsync(run);
+        Assert.Equal(RunStatus.Succeeded, stored.Status);
+        Assert.Equal(2, stored.Attempts.Count);
+    }
+
+    [Fact]
     public async Task An_attempt_that_outlived_its_lease_does_not_overwrite_the_worker_that_took_the_run_over()
     {
         var run = await LogVersionAsync();

@@ -230,9 +230,9 @@ public sealed class DeliveryJob(
     }
 
     /// <summary>
-    /// Scheduled jobs are woken a little before the run is due (Hangfire keeps whole seconds and polls): a run due
-    /// within <see cref="HangfireDispatchQueue.ScheduleLead"/> and a bit is waited for here, so a retry starts on time
-    /// instead of waiting for the sweeper.
+    /// A trigger may come a little before the run is due (Hangfire's scheduled jobs on purpose, since it keeps whole
+    /// seconds and polls; timers by a millisecond or two): a run due within <see cref="HangfireDispatchQueue.ScheduleLead"/>
+    /// and a bit is waited for here, so a retry starts on time instead of waiting for the sweeper.
     /// </summary>
     private async Task<bool> WaitUntilDueAndLeaseAsync(AppDbContext db, long runId, string owner, DispatchOptions settings, CancellationToken ct)
     {
@@ -241,13 +241,20 @@ public sealed class DeliveryJob(
             var due = await db.AutomationRuns.Where(r => r.Id == runId && (r.Status == RunStatus.Pending || r.Status == RunStatus.Retrying))
                 .Select(r => r.NextAttemptAt).FirstOrDefaultAsync(ct);
             var wait = due - clock.GetUtcNow();
-            if (wait is not { } delay || delay <= TimeSpan.Zero || delay > HangfireDispatchQueue.ScheduleLead * 3)
+            if (wait is not { } delay || delay > HangfireDispatchQueue.ScheduleLead * 3)
             {
+                // Finished, waiting on something else, or far off (its own trigger will come).
                 return false;
             }
 
-            // Timers may fire a few milliseconds before the wall clock says the time has come: a little over, and look again.
-            await Task.Delay(delay + TimeSpan.FromMilliseconds(5), clock, ct);
+            // Timers may fire a few milliseconds before the wall clock says the time has come: wait a little over. Already
+            // due (the first lease missed it by a hair, and time went on): lease at once. Giving up here instead lost a
+            // retry whose trigger fired a millisecond early; nothing else would have woken it until the sweeper.
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay + TimeSpan.FromMilliseconds(5), clock, ct);
+            }
+
             if (await TryLeaseAsync(db, runId, owner, settings.Lease, ct))
             {
                 return true;

@@ -18,9 +18,9 @@ public sealed class HangfireDispatchQueue(IBackgroundJobClient jobs, TimeProvide
     public const string SlowQueue = "slow";
 
     /// <summary>
-    /// Delays up to this long are timed in this process and enqueued when due: to the millisecond, and without
-    /// Hangfire's scheduled set (whole seconds, a poller, one more hand-over that a CI run once saw lose a retry).
-    /// If the process dies first, the run is still due in the database and the sweeper sends it.
+    /// Delays up to this long are timed in this process and enqueued when due: to the millisecond, without Hangfire's
+    /// scheduled set (whole seconds and a poller). If the process dies first, the run is still due in the database and
+    /// the sweeper sends it.
     /// </summary>
     public static readonly TimeSpan TimedInProcess = TimeSpan.FromMinutes(1);
 
@@ -53,6 +53,17 @@ public sealed class HangfireDispatchQueue(IBackgroundJobClient jobs, TimeProvide
             return;
         }
 
+        After(delay, () => Enqueue(runId));
+    }
+
+    /// <summary>Runs <paramref name="action"/> once after <paramref name="delay"/>, on a timer this queue keeps (and drops when disposed).</summary>
+    private void After(TimeSpan delay, Action action)
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
         var id = Interlocked.Increment(ref _nextTimer);
         var timer = clock.CreateTimer(_ =>
         {
@@ -64,12 +75,12 @@ public sealed class HangfireDispatchQueue(IBackgroundJobClient jobs, TimeProvide
             fired.Dispose();
             try
             {
-                Enqueue(runId);
+                action();
             }
             catch (Exception ex)
             {
                 // A timer's exception would end the process; the run stays due in the database for the sweeper.
-                logger.LogWarning("Run {RunId}: could not be handed to the workers when due ({Error}: {Message}); the sweeper will send it", runId, ex.GetType().Name, ex.Message);
+                logger.LogWarning("A due run could not be handed to the workers ({Error}: {Message}); the sweeper will send it", ex.GetType().Name, ex.Message);
             }
         }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _timers[id] = timer;
