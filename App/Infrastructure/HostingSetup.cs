@@ -78,7 +78,7 @@ public static class HostingSetup
                 await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
                 var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
                 return pending.Count == 0
-                    ? HealthCheckResult.Healthy($"{db.Database.ProviderName?.Split('.').Last()} reachable, migrations applied")
+                    ? HealthCheckResult.Healthy($"{(db.Database.IsSqlite() ? "SQLite" : "PostgreSQL")} reachable, migrations applied")
                     : HealthCheckResult.Unhealthy($"{pending.Count} migrations not applied yet");
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
