@@ -31,7 +31,7 @@ public partial class LoadBalancerBrowserTests(BrowserFixture browser)
         await using var app1 = new AppProcess("app1", settings);
         await using var app2 = new AppProcess("app2", settings);
         await Task.WhenAll(app1.StartAsync(), app2.StartAsync());
-        await using (var services = await TestServices.CreateAsync(new() { ["Database:Provider"] = "Postgres", ["ConnectionStrings:Default"] = connectionString }))
+        await using (var services = await TestServices.BesideAsync(connectionString))
         {
             var user = new ApplicationUser { UserName = "balanced@example.com", Email = "balanced@example.com", EmailConfirmed = true };
             Assert.True((await services.Get<UserManager<ApplicationUser>>().CreateAsync(user, Pages.Password)).Succeeded);

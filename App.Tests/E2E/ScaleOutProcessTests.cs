@@ -74,11 +74,7 @@ public class ScaleOutProcessTests
             // All three start on an empty database at once: one migrates under the advisory lock, the others wait and find nothing to do.
             await Task.WhenAll(instances.Select(i => i.StartAsync()));
 
-            await using var services = await TestServices.CreateAsync(new()
-        {
-            ["Database:Provider"] = "Postgres", ["ConnectionStrings:Default"] = connectionString, ["Outbound:AllowedHosts:0"] = "localhost",
-        });
-            services.Resolver.Map("localhost", "127.0.0.1");
+            await using var services = await TestServices.BesideAsync(connectionString);
             var team = await services.CreateTeamAsync();
             var key = (await services.Get<ApiKeyService>().CreateAsync(team.Member, "scale")).Key;
             var hook = await services.Get<WebhookService>().CreateAsync(team.Admin, team.Slug, new WebhookInput("r", receiver.Url(), null, null));
@@ -189,10 +185,7 @@ public class ScaleOutProcessTests
         await using var a = new AppProcess("A", InstanceSettings(connectionString, workers: false));
         await using var b = new AppProcess("B", InstanceSettings(connectionString));
         await Task.WhenAll(a.StartAsync(), b.StartAsync());
-        await using var services = await TestServices.CreateAsync(new()
-        {
-            ["Database:Provider"] = "Postgres", ["ConnectionStrings:Default"] = connectionString, ["Outbound:AllowedHosts:0"] = "localhost",
-        });
+        await using var services = await TestServices.BesideAsync(connectionString);
         var team = await services.CreateTeamAsync();
         const string password = "Scale-out-password-1!";
         var user = new ApplicationUser { UserName = "scaled@example.com", Email = "scaled@example.com", EmailConfirmed = true };

@@ -85,6 +85,19 @@ public sealed class TestServices : IAsyncDisposable
         return services;
     }
 
+    /// <summary>Services on a PostgreSQL database that app processes already use (their migrations applied): to set up data beside them.</summary>
+    public static async Task<TestServices> BesideAsync(string postgresConnectionString)
+    {
+        var services = await CreateAsync(new()
+        {
+            ["Database:Provider"] = "Postgres",
+            ["ConnectionStrings:Default"] = postgresConnectionString,
+            ["Outbound:AllowedHosts:0"] = "localhost",
+        });
+        services.Resolver.Map("localhost", "127.0.0.1");
+        return services;
+    }
+
     public IDbContextFactory<AppDbContext> DbFactory => Provider.GetRequiredService<IDbContextFactory<AppDbContext>>();
 
     public T Get<T>() where T : notnull => Provider.GetRequiredService<T>();
