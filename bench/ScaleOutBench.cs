@@ -25,14 +25,18 @@ public static class ScaleOutBench
             return;
         }
 
-        var cases = new List<(string Name, Figures Figures)>
+        // One collection (its versions are numbered one at a time, so its writers queue) and eight (one per client, as
+        // separate training jobs would log).
+        var cases = new List<(string Name, Figures Figures)>();
+        foreach (var collections in new[] { 1, Clients })
         {
-            ("SQLite, 1 instance", await RunCaseAsync(duration, null, instances: 1)),
-            ("PostgreSQL, 1 instance", await RunCaseAsync(duration, await PostgresCluster.CreateDatabaseAsync(admin), instances: 1)),
-            ("PostgreSQL, 2 instances", await RunCaseAsync(duration, await PostgresCluster.CreateDatabaseAsync(admin), instances: 2)),
-        };
+            var label = collections == 1 ? "1 collection" : $"{collections} collections";
+            cases.Add(($"SQLite, 1 instance, {label}", await RunCaseAsync(duration, null, instances: 1, collections)));
+            cases.Add(($"PostgreSQL, 1 instance, {label}", await RunCaseAsync(duration, await PostgresCluster.CreateDatabaseAsync(admin), instances: 1, collections)));
+            cases.Add(($"PostgreSQL, 2 instances, {label}", await RunCaseAsync(duration, await PostgresCluster.CreateDatabaseAsync(admin), instances: 2, collections)));
+        }
 
-        var baseline = cases[0].Figures;
+        var baseline = cases[0].Figures;  // SQLite, one collection
         Console.WriteLine($"End to end (log a version through the API → signed POST to a loopback receiver), {Clients} clients, {Environment.ProcessorCount} cores, {duration.TotalSeconds:0} s per case");
         Console.WriteLine();
         Console.WriteLine("| case | versions/s | p50 ms | p99 ms | deliveries/s | last delivery after the last version | app CPU ms/event | database CPU ms/event | versions/s ÷ SQLite |");
@@ -75,7 +79,7 @@ public static class ScaleOutBench
         return (Process.GetCurrentProcess().TotalProcessorTime, TimeSpan.FromMilliseconds(ticks * 10));
     }
 
-    private static async Task<Figures> RunCaseAsync(TimeSpan duration, string? postgres, int instances)
+    private static async Task<Figures> RunCaseAsync(TimeSpan duration, string? postgres, int instances, int collections)
     {
         await using var receiver = await Receiver.StartAsync();
         var settings = new Dictionary<string, string?>
@@ -112,13 +116,16 @@ public static class ScaleOutBench
             {
                 var hook = await scope.ServiceProvider.GetRequiredService<WebhookService>()
                     .CreateAsync(hosts[0].Actor, BenchHost.Team, new WebhookInput("bench", $"http://localhost:{receiver.Port}/hook", null, null));
-                (await clients[0].PostAsJsonAsync($"{project}/collections", new { name = "scale", type = "dataset" })).EnsureSuccessStatusCode();
-                await scope.ServiceProvider.GetRequiredService<AutomationService>().CreateAsync(hosts[0].Actor, BenchHost.Team, BenchHost.Project,
-                    new AutomationInput("bench", null, "LINK_ARTIFACT", "scale", null, ActionTypes.Webhook, hook.Id, """{"seq": "${artifact_metadata.seq}"}"""));
+                for (var c = 0; c < collections; c++)
+                {
+                    (await clients[0].PostAsJsonAsync($"{project}/collections", new { name = $"scale-{c}", type = "dataset" })).EnsureSuccessStatusCode();
+                    await scope.ServiceProvider.GetRequiredService<AutomationService>().CreateAsync(hosts[0].Actor, BenchHost.Team, BenchHost.Project,
+                        new AutomationInput($"bench-{c}", null, "LINK_ARTIFACT", $"scale-{c}", null, ActionTypes.Webhook, hook.Id, """{"seq": "${artifact_metadata.seq}"}"""));
+                }
             }
 
             var seq = 0L;
-            Task Log(int worker) => clients[worker].PostAsJsonAsync($"{project}/collections/scale/versions",
+            Task Log(int worker) => clients[worker].PostAsJsonAsync($"{project}/collections/scale-{worker % collections}/versions",
                 new { metadata = new { seq = Interlocked.Increment(ref seq) } }).ContinueWith(t => t.Result.EnsureSuccessStatusCode());
 
             // Warm-up, then wait for its deliveries so the measured case starts from an empty queue.
