@@ -77,36 +77,37 @@ public static class WriteTransaction
     /// </summary>
     public static async Task LockAsync(this AppDbContext db, string name, CancellationToken ct = default)
     {
-        if (db.Database.GetDbConnection() is SqliteConnection)
+        if (NeedsAdvisoryLock(db))
         {
-            return;
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({name}, 0))", ct);
         }
-
-        if (db.Database.CurrentTransaction is null)
-        {
-            throw new InvalidOperationException("LockAsync holds its lock until the transaction ends: begin the write transaction first.");
-        }
-
-        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({name}, 0))", ct);
     }
 
     /// <summary>
     /// Takes the named advisory lock only if no one holds it (PostgreSQL, until the transaction ends): true when taken.
     /// For work one instance at a time does (sweeps); on SQLite always true.
     /// </summary>
-    public static async Task<bool> TryLockAsync(this AppDbContext db, string name, CancellationToken ct = default)
+    public static async Task<bool> TryLockAsync(this AppDbContext db, string name, CancellationToken ct = default) =>
+        !NeedsAdvisoryLock(db)
+        || await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_xact_lock(hashtextextended({name}, 0)) AS \"Value\"").SingleAsync(ct);
+
+    /// <summary>
+    /// False on SQLite (the write transaction is the lock). Elsewhere the lock lasts until the transaction ends, so there
+    /// must be one: a lock taken outside it would be released at once.
+    /// </summary>
+    private static bool NeedsAdvisoryLock(AppDbContext db)
     {
         if (db.Database.GetDbConnection() is SqliteConnection)
         {
-            return true;
+            return false;
         }
 
         if (db.Database.CurrentTransaction is null)
         {
-            throw new InvalidOperationException("TryLockAsync holds its lock until the transaction ends: begin the write transaction first.");
+            throw new InvalidOperationException("An advisory lock is held until the transaction ends: begin the write transaction first.");
         }
 
-        return await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_xact_lock(hashtextextended({name}, 0)) AS \"Value\"").SingleAsync(ct);
+        return true;
     }
 
     /// <summary>True when a write failed on a unique index (two writers created the same row at once), by error code, not message.</summary>
