@@ -53,17 +53,7 @@ public sealed class HangfireDispatchQueue(IBackgroundJobClient jobs, TimeProvide
             return;
         }
 
-        After(delay, () => Enqueue(runId));
-    }
-
-    /// <summary>Runs <paramref name="action"/> once after <paramref name="delay"/>, on a timer this queue keeps (and drops when disposed).</summary>
-    private void After(TimeSpan delay, Action action)
-    {
-        if (_disposed)
-        {
-            return;
-        }
-
+        // One timer per run, kept here (a timer nobody references may be collected) and dropped when disposed.
         var id = Interlocked.Increment(ref _nextTimer);
         var timer = clock.CreateTimer(_ =>
         {
@@ -75,12 +65,12 @@ public sealed class HangfireDispatchQueue(IBackgroundJobClient jobs, TimeProvide
             fired.Dispose();
             try
             {
-                action();
+                Enqueue(runId);
             }
             catch (Exception ex)
             {
                 // A timer's exception would end the process; the run stays due in the database for the sweeper.
-                logger.LogWarning("A due run could not be handed to the workers ({Error}: {Message}); the sweeper will send it", ex.GetType().Name, ex.Message);
+                logger.LogWarning("Run {RunId}: could not be handed to the workers when due ({Error}: {Message}); the sweeper will send it", runId, ex.GetType().Name, ex.Message);
             }
         }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _timers[id] = timer;
