@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.RegularExpressions;
 using Automations.Data;
 using Automations.Tests.TestInfrastructure;
@@ -37,133 +36,70 @@ public partial class LoadBalancerBrowserTests(BrowserFixture browser)
             Assert.True((await services.Get<UserManager<ApplicationUser>>().CreateAsync(user, Pages.Password)).Succeeded);
         }
 
-        var frontPort = PostgresServer.FreePort();
-        var frontUrl = $"http://127.0.0.1:{frontPort}";
-        using var front = StartFront(frontPort, app1, app2, out var frontOutput);
-        try
+        await using var front = AppProcess.Front(new()
         {
-            await WaitForAsync(frontUrl + "/front/healthz", front, frontOutput);
+            ["ReverseProxy:Clusters:automations:Destinations:app1:Address"] = app1.Url + "/",
+            ["ReverseProxy:Clusters:automations:Destinations:app2:Address"] = app2.Url + "/",
+            ["ReverseProxy:Clusters:automations:HealthCheck:Active:Interval"] = "00:00:01",
+            ["Logging:LogLevel:Yarp.ReverseProxy.Forwarder"] = "Information",
+        });
+        await front.StartAsync();
+        var frontUrl = front.Url;
+        await page.GotoAsync(frontUrl + "/Account/Login");
+        await page.FillAsync("#Input\\.Email", "balanced@example.com");
+        await page.FillAsync("#Input\\.Password", Pages.Password);
+        await page.ClickAsync("button[type=submit]:has-text('Log in')");
+        await page.WaitForURLAsync(url => !url.Contains("/Account/Login"));
+        // The interactive circuit (a WebSocket) runs through the proxy, on the instance the affinity cookie names.
+        await Pages.GotoLiveAsync(page, frontUrl + "/");
+        Assert.Contains(await page.Context.CookiesAsync(), c => c.Name == ".Automations.Instance");
+        var holder = LastDestination(front) == app1.Port ? app1 : app2;
+        var other = holder == app1 ? app2 : app1;
 
-            await page.GotoAsync(frontUrl + "/Account/Login");
-            await page.FillAsync("#Input\\.Email", "balanced@example.com");
-            await page.FillAsync("#Input\\.Password", Pages.Password);
-            await page.ClickAsync("button[type=submit]:has-text('Log in')");
-            await page.WaitForURLAsync(url => !url.Contains("/Account/Login"));
-            // The interactive circuit (a WebSocket) runs through the proxy, on the instance the affinity cookie names.
-            await Pages.GotoLiveAsync(page, frontUrl + "/");
-            Assert.Contains(await page.Context.CookiesAsync(), c => c.Name == ".Automations.Instance");
-            var holder = LastDestination(frontOutput) == app1.Port ? app1 : app2;
-            var other = holder == app1 ? app2 : app1;
-
-            holder.Kill();
-            // Until the front's health check (every second here) notices, requests to the dead instance answer 502; then the
-            // affinity is redistributed to the live one. A user who reloads lands there.
-            var deadline = DateTime.UtcNow.AddSeconds(20);
-            var stopwatch = Stopwatch.StartNew();
-            while (true)
+        holder.Kill();
+        // Until the front's health check (every second here) notices, requests to the dead instance answer 502; then the
+        // affinity is redistributed to the live one. A user who reloads lands there.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var stopwatch = Stopwatch.StartNew();
+        while (true)
+        {
+            string status;
+            try
             {
-                string status;
-                try
+                var response = await page.GotoAsync(frontUrl + "/");
+                if (response is { Status: 200 })
                 {
-                    var response = await page.GotoAsync(frontUrl + "/");
-                    if (response is { Status: 200 })
-                    {
-                        break;
-                    }
-
-                    status = response?.Status.ToString() ?? "nothing";
-                }
-                catch (Microsoft.Playwright.PlaywrightException ex)
-                {
-                    // A 502 with an empty body is an error page to Chromium.
-                    status = ex.Message.Split('\n')[0];
+                    break;
                 }
 
-                Assert.True(DateTime.UtcNow < deadline, $"the front kept answering {status} after the kill:\n{frontOutput}");
-                await Task.Delay(500);
+                status = response?.Status.ToString() ?? "nothing";
+            }
+            catch (Microsoft.Playwright.PlaywrightException ex)
+            {
+                // A 502 with an empty body is an error page to Chromium.
+                status = ex.Message.Split('\n')[0];
             }
 
-            TestContext.Current.TestOutputHelper?.WriteLine($"the front moved the browser to the live instance {stopwatch.ElapsedMilliseconds} ms after the kill");
-            await Pages.WaitForCircuitAsync(page);
-            Assert.Contains("balanced@example.com", await page.ContentAsync());
-            Assert.DoesNotContain("/Account/Login", page.Url);
-            Assert.Equal(other.Port, LastDestination(frontOutput));
-            await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "e2e-load-balancer.png") });
+            Assert.True(DateTime.UtcNow < deadline, $"the front kept answering {status} after the kill:\n{front.Output}");
+            await Task.Delay(500);
         }
-        finally
-        {
-            if (!front.HasExited)
-            {
-                front.Kill(entireProcessTree: true);
-            }
-        }
+
+        TestContext.Current.TestOutputHelper?.WriteLine($"the front moved the browser to the live instance {stopwatch.ElapsedMilliseconds} ms after the kill");
+        await Pages.WaitForCircuitAsync(page);
+        Assert.Contains("balanced@example.com", await page.ContentAsync());
+        Assert.DoesNotContain("/Account/Login", page.Url);
+        Assert.Equal(other.Port, LastDestination(front));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "e2e-load-balancer.png") });
     }
 
     /// <summary>The instance the front forwarded to last (it logs each destination it proxies to).</summary>
-    private static int LastDestination(StringBuilder output)
+    private static int LastDestination(AppProcess front)
     {
-        lock (output)
-        {
-            var match = ProxyingTo().Matches(output.ToString()).LastOrDefault();
-            Assert.True(match is not null, "the front logged no proxied request:\n" + output);
-            return int.Parse(match.Groups[1].Value);
-        }
+        var match = ProxyingTo().Matches(front.Output).LastOrDefault();
+        Assert.True(match is not null, "the front logged no proxied request:\n" + front.Output);
+        return int.Parse(match.Groups[1].Value);
     }
 
     [GeneratedRegex(@"Proxying to http://127\.0\.0\.1:(\d+)/")]
     private static partial Regex ProxyingTo();
-
-    private static Process StartFront(int port, AppProcess app1, AppProcess app2, out StringBuilder output)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Front.dll");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in new[]
-                 {
-                     dll, "--urls", $"http://127.0.0.1:{port}",
-                     "--ReverseProxy:Clusters:automations:Destinations:app1:Address", app1.Url + "/",
-                     "--ReverseProxy:Clusters:automations:Destinations:app2:Address", app2.Url + "/",
-                     "--ReverseProxy:Clusters:automations:HealthCheck:Active:Interval", "00:00:01",
-                     "--Logging:LogLevel:Yarp.ReverseProxy.Forwarder", "Information",
-                 })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start)!;
-        var log = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        output = log;
-        return process;
-    }
-
-    private static async Task WaitForAsync(string url, Process process, StringBuilder output)
-    {
-        using var http = new HttpClient();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            Assert.False(process.HasExited, "the front exited:\n" + output);
-            try
-            {
-                if ((await http.GetAsync(url)).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, "the front did not start:\n" + output);
-            await Task.Delay(200);
-        }
-    }
 }

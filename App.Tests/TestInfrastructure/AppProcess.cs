@@ -5,21 +5,34 @@ namespace Automations.Tests.TestInfrastructure;
 
 /// <summary>
 /// The app as users run it: a process of its own (<c>dotnet App.dll --urls … --Key value …</c>) on a fixed port,
-/// which a test can kill -9 and start again.
+/// which a test can kill -9 and start again. <see cref="Front"/> runs the example load balancer the same way.
 /// </summary>
 public sealed class AppProcess : IAsyncDisposable
 {
     private readonly Dictionary<string, string?> _settings;
     private readonly StringBuilder _output = new();
     private readonly TestDirectory _data = new();
+    private readonly string _dll;
+    private readonly string _readyPath;
     private Process? _process;
 
     public AppProcess(string name, Dictionary<string, string?> settings)
+        : this(name, settings, typeof(Program).Assembly.Location, "/readyz")
+    {
+    }
+
+    private AppProcess(string name, Dictionary<string, string?> settings, string dll, string readyPath)
     {
         Name = name;
         _settings = settings;
+        _dll = dll;
+        _readyPath = readyPath;
         Port = PostgresServer.FreePort();
     }
+
+    /// <summary>Front/ (YARP), built beside the tests, ready when its own /front/healthz answers.</summary>
+    public static AppProcess Front(Dictionary<string, string?> settings) =>
+        new("front", settings, Path.Combine(AppContext.BaseDirectory, "Front.dll"), "/front/healthz");
 
     public string Name { get; }
 
@@ -42,17 +55,16 @@ public sealed class AppProcess : IAsyncDisposable
 
     public bool Running => _process is { HasExited: false };
 
-    /// <summary>Starts the process and waits until /readyz answers 200.</summary>
+    /// <summary>Starts the process and waits until its ready path (the app's /readyz) answers 200.</summary>
     public async Task StartAsync(TimeSpan? timeout = null)
     {
-        var appDll = typeof(Program).Assembly.Location;
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
-            WorkingDirectory = Path.GetDirectoryName(appDll)!,
+            WorkingDirectory = Path.GetDirectoryName(_dll)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.ArgumentList.Add(appDll);
+        start.ArgumentList.Add(_dll);
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add(Url);
         foreach (var (key, value) in _settings.Append(new("Storage:DataDirectory", _data.Path)))
@@ -79,7 +91,7 @@ public sealed class AppProcess : IAsyncDisposable
 
             try
             {
-                if ((await http.GetAsync(Url + "/readyz")).IsSuccessStatusCode)
+                if ((await http.GetAsync(Url + _readyPath)).IsSuccessStatusCode)
                 {
                     return;
                 }
