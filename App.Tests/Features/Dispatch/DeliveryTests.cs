@@ -685,6 +685,30 @@ public class DeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_database_error_while_taking_the_lease_hands_the_run_back_for_another_try_instead_of_losing_the_trigger()
+    {
+        var run = await LogVersionAsync();
+        await using (var db = await _services.DbFactory.CreateDbContextAsync())
+        {
+            // Every lease fails, as during a database outage.
+            await db.Database.ExecuteSqlRawAsync(Provider == DatabaseProvider.Sqlite
+                ? """CREATE TRIGGER fail_lease BEFORE UPDATE OF "LeaseOwner" ON "AutomationRuns" WHEN NEW."LeaseOwner" IS NOT NULL BEGIN SELECT RAISE(ABORT, 'simulated outage'); END;"""
+                : """
+                  CREATE FUNCTION fail_lease() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'simulated outage'; END $$ LANGUAGE plpgsql;
+                  CREATE TRIGGER fail_lease BEFORE UPDATE ON "AutomationRuns" FOR EACH ROW WHEN (NEW."LeaseOwner" IS NOT NULL) EXECUTE FUNCTION fail_lease();
+                  """);
+        }
+
+        await RunJobAsync(run);
+
+        Assert.Contains((run, TimeSpan.FromSeconds(5)), _services.Queue.Scheduled);
+        var stored = await RunAsync(run);
+        Assert.Equal(RunStatus.Pending, stored.Status);
+        Assert.Empty(stored.Attempts);
+        Assert.Contains(_services.Logs.Lines, line => line.Contains("could not take the lease") && line.Contains("simulated outage"));
+    }
+
+    [Fact]
     public async Task An_attempt_that_outlived_its_lease_does_not_overwrite_the_worker_that_took_the_run_over()
     {
         var run = await LogVersionAsync();
