@@ -14,7 +14,7 @@ public static class DataProtectionSetup
     /// Keys live beside the database (SQLite: in the data folder; PostgreSQL: in the database, shared by every instance),
     /// so a restart or another instance can still decrypt secrets.
     /// They are encrypted at rest with a certificate (DataProtection:Certificate:Path and :Password) or, on Windows, DPAPI
-    /// (DataProtection:UseDpapi); with neither, they rest unencrypted and the data folder's permissions guard them.
+    /// (DataProtection:UseDpapi); with neither, they rest unencrypted, guarded by who may read the data folder or the database.
     /// </summary>
     public static IServiceCollection AddAppDataProtection(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {

@@ -1,6 +1,6 @@
+using Automations.Data;
 using Hangfire;
 using Hangfire.Dashboard;
-using Automations.Data;
 using Hangfire.InMemory;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
