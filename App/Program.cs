@@ -6,7 +6,7 @@ using Automations.Features.Artifacts;
 using Automations.Features.Automations;
 using Automations.Features.Dispatch;
 using Automations.Features.Launch;
-using Automations.Features.Launch.Agent;
+using Automations.Agent;
 using Automations.Features.Secrets;
 using Automations.Features.Teams;
 using Automations.Features.Webhooks;

@@ -7,7 +7,7 @@ using System.Text.Json.Nodes;
 using Automations.Features.Artifacts;
 using Automations.Features.Automations;
 using Automations.Features.Launch;
-using Automations.Features.Launch.Agent;
+using Automations.Agent;
 using Automations.Tests.TestInfrastructure;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -16,8 +16,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Automations.Tests.E2E;
 
 /// <summary>
-/// The whole launch path with real processes: the app on Kestrel with its Hangfire workers, and the agent
-/// started as users start it (<c>App agent --server … --entity … --queue …</c>) in a process of its own.
+/// The whole launch path with real processes: the app on Kestrel with its Hangfire workers, and the agent as
+/// operators install it: the self-contained single-file executable (<see cref="AgentBuilds"/>), in a process of its own.
 /// </summary>
 public class LaunchAgentProcessTests : IAsyncLifetime
 {
@@ -69,7 +69,7 @@ public class LaunchAgentProcessTests : IAsyncLifetime
         var aliased = await api.PostAsJsonAsync($"/api/v1/teams/{team.Slug}/projects/vision/collections/model/versions/v0/aliases", new { alias = "production" }, ct);
         Assert.True(aliased.IsSuccessStatusCode, await aliased.Content.ReadAsStringAsync(ct));
 
-        using var agent = StartAgent(key, team.Slug);
+        using var agent = await StartAgentAsync(key, team.Slug);
         var log = new StringBuilder();
         agent.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
         agent.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
@@ -118,7 +118,7 @@ public class LaunchAgentProcessTests : IAsyncLifetime
         }
 
         var key = await _app.ApiKeyAsync(team.Admin);
-        using var agent = StartAgent(key, team.Slug);
+        using var agent = await StartAgentAsync(key, team.Slug);
         agent.BeginOutputReadLine();
         agent.BeginErrorReadLine();
         using (var scope = _app.Services.CreateScope())
@@ -164,7 +164,7 @@ public class LaunchAgentProcessTests : IAsyncLifetime
             runId = (await launch.LaunchAsync(team.Member, team.Slug, "gpu", new LaunchRequest("long", null, "training"))).Id;
         }
 
-        using var agent = StartAgent(await _app.ApiKeyAsync(team.Admin), team.Slug);
+        using var agent = await StartAgentAsync(await _app.ApiKeyAsync(team.Admin), team.Slug);
         agent.BeginOutputReadLine();
         agent.BeginErrorReadLine();
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -202,20 +202,15 @@ public class LaunchAgentProcessTests : IAsyncLifetime
         }
     }
 
-    private Process StartAgent(string key, string team)
+    /// <summary>The published agent, configured as a systemd unit would: options in the environment, the key in a file.</summary>
+    private async Task<Process> StartAgentAsync(string key, string team)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[] { typeof(AgentCommand).Assembly.Location, "agent", "--server", _baseUrl, "--entity", team, "--queue", "gpu", "--name", "e2e-agent", "--max-runs", "1", "--work-dir", Path.Combine(_app.DataDirectory, "agent-work") })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment[AgentCommand.ApiKeyVariable] = key;
+        var keyFile = Path.Combine(_app.DataDirectory, "agent.key");
+        await File.WriteAllTextAsync(keyFile, key + "\n");
+        var start = AgentBuilds.Start(await AgentBuilds.SingleFileAsync(), ["--queue", "gpu", "--name", "e2e-agent", "--max-runs", "1", "--api-key-file", keyFile]);
+        start.Environment["AUTOMATIONS_SERVER"] = _baseUrl;
+        start.Environment["AUTOMATIONS_TEAM"] = team;
+        start.Environment["AUTOMATIONS_WORK_DIR"] = Path.Combine(_app.DataDirectory, "agent-work");
         return Process.Start(start)!;
     }
 }

@@ -137,7 +137,7 @@ public class CrossTeamIdsTests : IAsyncLifetime
         var run = await db.AutomationRuns.SingleAsync(x => x.Id == long.Parse(_idsOfA["run"]));
         Assert.False(run.ManualRedelivery);
         var launchRun = await db.LaunchRuns.SingleAsync(x => x.Id == long.Parse(_idsOfA["launchRun"]));
-        Assert.True(launchRun is { CancelRequested: false, Status: Automations.Features.Launch.LaunchRunStatus.Claimed, OutputTail: "" });
+        Assert.True(launchRun is { CancelRequested: false, Status: LaunchRunStatus.Claimed, OutputTail: "" });
         Assert.True(await db.TeamMembers.AnyAsync(m => m.UserId == _idsOfA["userId"] && m.Team.Slug == _a.Slug));
         Assert.True(await db.ApiKeys.AnyAsync(k => k.Id == int.Parse(_idsOfA["key"]) && k.RevokedAt == null));
     }

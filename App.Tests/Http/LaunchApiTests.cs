@@ -6,7 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Automations.Features.Artifacts;
 using Automations.Features.Launch;
-using Automations.Features.Launch.Agent;
+using Automations.Agent;
 using Automations.Tests.TestInfrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -88,16 +88,6 @@ public class LaunchQueue
     public Team Team { get; set; } = null!;
 }
 
-public enum LaunchRunStatus
-{
-    Queued = 0,
-    Claimed = 1,
-    Running = 2,
-    Finished = 3,
-    Failed = 4,
-    Cancelled = 5,
-}
-
 /// <summary>One execution of a job version on a queue, from queued to finished.</summary>
 public class LaunchRun
 {

@@ -85,35 +85,3 @@ public sealed record AgentSummary(
     DateTimeOffset LastHeartbeatAt,
     bool Online,
     long? CurrentRunId);
-
-// The agent protocol.
-public sealed record AgentRegistration(string Queue, string? Name = null, string? Version = null);
-
-/// <summary>TimeoutSeconds: the server gives an agent's runs back to the queue after this much silence; the agent stops its job before that.</summary>
-public sealed record AgentRegistered(int AgentId, string Queue, int HeartbeatSeconds, int PollSeconds, int TimeoutSeconds = 60);
-
-public sealed record AgentRequest(int AgentId);
-
-public sealed record HeartbeatReply(IReadOnlyList<long> CancelRunIds);
-
-/// <summary>Everything an agent needs to run a claimed run; the only place secret values leave the server for a job.</summary>
-public sealed record ClaimedRun(
-    long RunId,
-    string Team,
-    string Queue,
-    string Project,
-    string Job,
-    int JobVersion,
-    string Program,
-    IReadOnlyList<string> Arguments,
-    string? WorkingDirectory,
-    IReadOnlyDictionary<string, string> Environment,
-    JsonNode Config,
-    int? AutomationId,
-    long? EventId);
-
-public sealed record StatusReport(int AgentId, LaunchRunStatus Status, int? ExitCode = null, string? Error = null);
-
-public sealed record OutputChunk(int AgentId, string Text);
-
-public sealed record OutputReply(bool CancelRequested);

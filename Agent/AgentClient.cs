@@ -3,9 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Automations.Infrastructure;
 
-namespace Automations.Features.Launch.Agent;
+namespace Automations.Agent;
 
 /// <summary>The server answered that the request cannot succeed as it is (4xx other than 408/429).</summary>
 public sealed class AgentRequestException(HttpStatusCode status, string message) : Exception(message)
@@ -29,7 +28,7 @@ public sealed class AgentClient(HttpClient http, string team, ILogger logger)
     {
         var client = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(30) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-        client.DefaultRequestHeaders.UserAgent.ParseAdd($"Automations-Agent/{ProductInfo.Version}");
+        client.DefaultRequestHeaders.UserAgent.ParseAdd($"Automations-Agent/{AgentInfo.Version}");
         return client;
     }
 

@@ -4,7 +4,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 
-namespace Automations.Features.Launch.Agent;
+namespace Automations.Agent;
 
 public sealed class AgentSettings
 {
@@ -61,7 +61,7 @@ public sealed class AgentRunner(AgentClient client, AgentSettings settings, ILog
 
     public async Task RunAsync(CancellationToken ct)
     {
-        var registered = await client.RegisterAsync(new AgentRegistration(settings.Queue, settings.Name ?? Environment.MachineName, Infrastructure.ProductInfo.Version), ct);
+        var registered = await client.RegisterAsync(new AgentRegistration(settings.Queue, settings.Name ?? Environment.MachineName, AgentInfo.Version), ct);
         AgentId = registered.AgentId;
         logger.LogInformation("Registered as agent {AgentId} on queue {Queue}", registered.AgentId, registered.Queue);
         using var stopHeartbeat = CancellationTokenSource.CreateLinkedTokenSource(ct);
