@@ -14,6 +14,7 @@ using Automations.Infrastructure;
 using Automations.Infrastructure.Api;
 using Automations.Infrastructure.Outbound;
 using Automations.Infrastructure.Security;
+using Automations.Infrastructure.Telemetry;
 
 if (args is ["agent", .. var agentArgs])
 {
@@ -50,6 +51,7 @@ builder.Services.AddArtifacts();
 builder.Services.AddAutomations();
 builder.Services.AddDispatch(builder.Configuration);
 builder.Services.AddLaunch(builder.Configuration);
+builder.AddAppTelemetry();
 
 var app = builder.Build();
 
@@ -62,6 +64,7 @@ if (seedDemo || app.Configuration.GetValue<bool>("Seed:Demo"))
 app.UseAppForwardedHeaders();
 app.UseAppPipeline();
 app.MapAppHealth();
+app.MapAppMetrics();
 app.MapAppUi();
 app.MapAppOpenApi();
 app.MapAppHangfireDashboard();

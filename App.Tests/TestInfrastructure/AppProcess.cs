@@ -67,7 +67,7 @@ public sealed class AppProcess : IAsyncDisposable
         start.ArgumentList.Add(_dll);
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add(Url);
-        foreach (var (key, value) in _settings.Append(new("Storage:DataDirectory", _data.Path)))
+        foreach (var (key, value) in _settings.ContainsKey("Storage:DataDirectory") ? _settings : _settings.Append(new("Storage:DataDirectory", _data.Path)))
         {
             start.ArgumentList.Add($"--{key}");
             start.ArgumentList.Add(value ?? "");

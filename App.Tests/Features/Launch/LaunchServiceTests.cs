@@ -6,9 +6,11 @@ using Automations.Features.Dispatch;
 using Automations.Features.Launch;
 using Automations.Features.Secrets;
 using Automations.Infrastructure;
+using Automations.Infrastructure.Telemetry;
 using Automations.Tests.TestInfrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace Automations.Tests.Features.Launch;
 
@@ -54,6 +56,36 @@ public class LaunchServiceTests : IAsyncLifetime
 
     private Task<LaunchRunSummary> LaunchAsync(JsonObject? config = null) =>
         Launch.LaunchAsync(_team.Member, _team.Slug, "gpu", new LaunchRequest("train", null, "training", config));
+
+    [Fact]
+    public async Task Metrics_record_how_long_a_run_waited_and_the_gauges_count_queued_runs_and_online_agents()
+    {
+        await SetUpAsync();
+        var meters = _services.Get<System.Diagnostics.Metrics.IMeterFactory>();
+        using var waits = new MetricCollector<double>(meters, EngineMetrics.MeterName, "automations.launch.wait");
+        using var queued = new MetricCollector<long>(meters, EngineMetrics.MeterName, "automations.launch.queued");
+        using var queuedAge = new MetricCollector<double>(meters, EngineMetrics.MeterName, "automations.launch.queued.age");
+        using var online = new MetricCollector<long>(meters, EngineMetrics.MeterName, "automations.agents.online");
+        await LaunchAsync();
+        await LaunchAsync();
+        var agent = await RegisterAsync();
+        _services.Clock.Advance(TimeSpan.FromSeconds(30));
+
+        queued.RecordObservableInstruments();
+        queuedAge.RecordObservableInstruments();
+        online.RecordObservableInstruments();
+        Assert.Equal(2, queued.LastMeasurement!.Value);
+        Assert.Equal(30, queuedAge.LastMeasurement!.Value);
+        Assert.Equal(1, online.LastMeasurement!.Value);
+
+        await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
+        Assert.Equal(30, Assert.Single(waits.GetMeasurementSnapshot()).Value);
+        _services.Clock.Advance(TimeSpan.FromSeconds(90)); // past the gauges' cache, and the agent falls silent
+        queued.RecordObservableInstruments();
+        online.RecordObservableInstruments();
+        Assert.Equal(1, queued.LastMeasurement!.Value);
+        Assert.Equal(0, online.LastMeasurement!.Value);
+    }
 
     [Fact]
     public async Task Versions_are_added_never_edited_and_numbered_from_v0()

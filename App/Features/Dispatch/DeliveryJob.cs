@@ -8,6 +8,7 @@ using Automations.Features.Automations;
 using Automations.Features.Launch;
 using Automations.Features.Secrets;
 using Automations.Features.Webhooks;
+using Automations.Infrastructure.Telemetry;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -26,6 +27,7 @@ public sealed class DeliveryJob(
     EndpointHealth health,
     IOptionsMonitor<DispatchOptions> options,
     TimeProvider clock,
+    EngineMetrics metrics,
     ILogger<DeliveryJob> logger)
 {
     private static readonly TimeSpan LeaseRetryDelay = TimeSpan.FromSeconds(5);
@@ -346,9 +348,11 @@ public sealed class DeliveryJob(
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         logger.LogInformation("Run {RunId} attempt {Attempt}: {Outcome} (status {Status})", run.Id, attempt.Number, attempt.Outcome, attempt.ResponseStatus);
+        metrics.AttemptRecorded(run.ActionType, attempt.Outcome, now - attempt.StartedAt);
         if (disable is not null)
         {
             logger.LogWarning("Webhook {WebhookId} disabled: {Reason}", webhook!.Id, disable);
+            metrics.WebhookDisabled();
         }
 
         if (delay is not null)

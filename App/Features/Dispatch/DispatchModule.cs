@@ -1,6 +1,7 @@
 using Automations.Features.Artifacts;
 using Automations.Infrastructure.Api;
 using Automations.Infrastructure.Outbound;
+using Automations.Infrastructure.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Automations.Features.Dispatch;
@@ -10,6 +11,7 @@ public static class DispatchModule
     public static IServiceCollection AddDispatch(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<DispatchOptions>(configuration.GetSection(DispatchOptions.Section));
+        services.AddEngineMetrics();
         // The binder appends configured array items to a non-empty default: a configured schedule must be the whole schedule.
         services.PostConfigure<DispatchOptions>(o => o.RetrySchedule = DispatchOptions.ConfiguredSchedule(configuration.GetSection(DispatchOptions.Section)) ?? o.RetrySchedule);
         // A lease outlives the longest attempt (the whole outbound request) by a margin, and no more: after kill -9 the

@@ -1,4 +1,5 @@
 using Automations.Infrastructure.Api;
+using Automations.Infrastructure.Telemetry;
 
 namespace Automations.Features.Launch;
 
@@ -7,6 +8,7 @@ public static class LaunchModule
     public static IServiceCollection AddLaunch(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<LaunchOptions>(configuration.GetSection(LaunchOptions.Section));
+        services.AddEngineMetrics();
         services.AddScoped<LaunchService>();
         if (configuration.GetValue("Launch:SweeperEnabled", true))
         {

@@ -12,6 +12,8 @@ using Automations.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
+using Automations.Infrastructure.Telemetry;
+
 namespace Automations.Features.Launch;
 
 /// <summary>
@@ -23,6 +25,7 @@ public sealed partial class LaunchService(
     SecretService secrets,
     IOptionsMonitor<LaunchOptions> options,
     TimeProvider clock,
+    EngineMetrics metrics,
     ILogger<LaunchService> logger)
 {
     public const int MaxNameLength = ArtifactRules.MaxNameLength;
@@ -470,8 +473,9 @@ public sealed partial class LaunchService(
             }
 
             var run = await db.LaunchRuns.AsNoTracking().Where(r => r.Id == claimed)
-                .Select(r => new { r.Id, Queue = r.Queue.Name, Project = r.Project.Name, Job = r.JobVersion.Job.Name, r.JobVersion, r.ConfigJson, r.AutomationId, r.EventId })
+                .Select(r => new { r.Id, Queue = r.Queue.Name, Project = r.Project.Name, Job = r.JobVersion.Job.Name, r.JobVersion, r.ConfigJson, r.AutomationId, r.EventId, r.CreatedAt })
                 .FirstAsync(ct);
+            metrics.LaunchRunClaimed(now - run.CreatedAt);
             var (environment, missing) = await ResolveEnvironmentAsync(run.JobVersion.EnvironmentJson, access.TeamId, ct);
             if (missing is not null)
             {
