@@ -17,6 +17,9 @@ public sealed class TelemetryOptions
     /// <summary>An OTLP collector (e.g. http://otel-collector:4317) to push metrics and traces to; also read from OTEL_EXPORTER_OTLP_ENDPOINT.</summary>
     public string? OtlpEndpoint { get; set; }
 
+    /// <summary><c>grpc</c> (port 4317) or <c>http/protobuf</c> (port 4318; the signal paths /v1/metrics and /v1/traces are added).</summary>
+    public string OtlpProtocol { get; set; } = "grpc";
+
     /// <summary>The gauges read the database at most this often, however often they are scraped.</summary>
     public TimeSpan GaugeCache { get; set; } = TimeSpan.FromSeconds(5);
 }
@@ -52,6 +55,19 @@ public static class TelemetrySetup
             throw new InvalidOperationException($"Telemetry:OtlpEndpoint '{otlp}' is not an absolute URL (e.g. http://otel-collector:4317).");
         }
 
+        var protocol = settings.OtlpProtocol switch
+        {
+            "grpc" => OtlpExportProtocol.Grpc,
+            "http/protobuf" => OtlpExportProtocol.HttpProtobuf,
+            _ => throw new InvalidOperationException($"Telemetry:OtlpProtocol '{settings.OtlpProtocol}' is not one of grpc, http/protobuf."),
+        };
+
+        void Otlp(OtlpExporterOptions o, string signal)
+        {
+            o.Protocol = protocol;
+            o.Endpoint = new Uri(protocol == OtlpExportProtocol.HttpProtobuf ? $"{otlp!.TrimEnd('/')}/v1/{signal}" : otlp!);
+        }
+
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("automations", serviceVersion: ProductInfo.Version, serviceInstanceId: Environment.MachineName + ":" + Environment.ProcessId))
             .WithMetrics(metrics =>
@@ -64,7 +80,7 @@ public static class TelemetrySetup
 
                 if (otlp is not null)
                 {
-                    metrics.AddOtlpExporter(o => o.Endpoint = new Uri(otlp));
+                    metrics.AddOtlpExporter(o => Otlp(o, "metrics"));
                 }
             });
         if (otlp is not null)
@@ -78,7 +94,7 @@ public static class TelemetrySetup
                     o.EnrichWithHttpRequestMessage = (activity, request) => activity.SetTag("url.full", RedactUrl(request.RequestUri));
                     o.RecordException = false;
                 })
-                .AddOtlpExporter(o => o.Endpoint = new Uri(otlp)));
+                .AddOtlpExporter(o => Otlp(o, "traces")));
         }
 
         if (settings.Prometheus is { Enabled: true, Port: { } port })
