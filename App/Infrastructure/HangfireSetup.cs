@@ -1,5 +1,6 @@
 using Automations.Data;
 using Hangfire;
+using Hangfire.AspNetCore;
 using Hangfire.Dashboard;
 using Hangfire.InMemory;
 using Hangfire.PostgreSql;
@@ -18,6 +19,10 @@ public static class HangfireSetup
         services.AddSingleton<JobStorage>(_ => DatabaseStartup.Provider(configuration) == DatabaseProvider.Postgres
             ? PostgresStorage(configuration.GetConnectionString("Default")!)
             : new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
+        // Likewise the job activator: AddHangfire would register the process-wide JobActivator.Current, which the last
+        // host to configure Hangfire sets to its own container, so another host's jobs would be built from that
+        // container, and fail once it is disposed ("Cannot access a disposed object. IServiceProvider").
+        services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddSingleton(sp => new HangfireLogAttachment(HangfireLogBridge.Instance.Attach(sp.GetRequiredService<ILoggerFactory>())));
         services.AddHangfire((sp, config) =>
         {
