@@ -235,7 +235,7 @@ public class ScaleOutProcessTests
         }
 
         var delivery = Assert.Single(receiver.Received);
-        Assert.Equal(DeliveryJob.StandardSignature(secretValue, delivery.Headers["webhook-id"], delivery.Headers["webhook-timestamp"], delivery.Body),
+        Assert.Equal(Automations.Features.Webhooks.WebhookAction.StandardSignature(secretValue, delivery.Headers["webhook-id"], delivery.Headers["webhook-timestamp"], delivery.Body),
             delivery.Headers["webhook-signature"]);
 
         // Agents on both instances claim 200 runs: each exactly once.

@@ -83,6 +83,13 @@ public class Automation
     public LaunchQueue? Queue { get; set; }
 
     public Project? DestinationProject { get; set; }
+
+    /// <summary>Forgets the action's settings, before an action stores its own (the type may have changed).</summary>
+    public void ClearAction()
+    {
+        (WebhookId, WebhookName, PayloadTemplate) = (null, null, null);
+        (JobId, JobName, JobVersion, QueueId, QueueName, DestinationProjectId) = (null, null, null, null, null, null);
+    }
 }
 
 internal sealed class AutomationConfiguration : IEntityTypeConfiguration<Automation>

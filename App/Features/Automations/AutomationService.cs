@@ -1,5 +1,6 @@
 using Automations.Data;
 using Automations.Features.Artifacts;
+using Automations.Features.Automations.Actions;
 using Automations.Features.Secrets;
 using Automations.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -16,7 +17,7 @@ public sealed class AutomationOptions
     public int MaxPerProject { get; set; } = 1000;
 }
 
-public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory, SecretService secrets, IOptionsMonitor<AutomationOptions> options, TimeProvider clock)
+public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory, SecretService secrets, AutomationActions actions, IOptionsMonitor<AutomationOptions> options, TimeProvider clock)
 {
     public const int MaxNameLength = 100;
     public const int MaxPatternLength = 200;
@@ -166,39 +167,13 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
     private static async Task<HashSet<string>> SecretNamesAsync(AppDbContext db, int teamId, CancellationToken ct) =>
         (await db.TeamSecrets.Where(s => s.TeamId == teamId).Select(s => s.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
 
-    private static AutomationSummary Summarise(Automation a, IReadOnlySet<string> secretNames)
+    private AutomationSummary Summarise(Automation a, IReadOnlySet<string> secretNames)
     {
-        string? problem = null;
-        if (a.ActionType == ActionTypes.Webhook && a.Webhook is null)
-        {
-            problem = $"Broken: webhook '{a.WebhookName}' was deleted. Edit the automation to choose another.";
-        }
-        else if (a.ActionType == ActionTypes.Job && a.Job is null)
-        {
-            problem = $"Broken: job '{a.JobName}' was deleted. Edit the automation to choose another.";
-        }
-        else if (a.ActionType == ActionTypes.Job && a.Queue is null)
-        {
-            problem = $"Broken: queue '{a.QueueName}' was deleted. Edit the automation to choose another.";
-        }
-        else if (a.ActionType == ActionTypes.Job && a.DestinationProject is null)
-        {
-            problem = "Broken: its destination project was deleted.";
-        }
-        else if (a.EventType == ArtifactEventTypes.LinkArtifact && a.Collection is null)
-        {
-            problem = "Broken: its collection was deleted.";
-        }
-        else if (a.ActionType == ActionTypes.Webhook && a.PayloadTemplate is not null && PayloadTemplate.Validate(a.PayloadTemplate, secretNames) is { Count: > 0 } errors)
-        {
-            problem = $"Broken: {string.Join(" ", errors)}";
-        }
-
-        var actionName = a.ActionType == ActionTypes.Webhook
-            ? a.Webhook?.Name ?? a.WebhookName
-            : $"{a.Job?.Name ?? a.JobName}:{(a.JobVersion is { } v ? $"v{v}" : "latest")}";
+        var action = actions.Get(a.ActionType).Describe(a, secretNames);
+        var problem = action.Problem
+            ?? (a.EventType == ArtifactEventTypes.LinkArtifact && a.Collection is null ? "Broken: its collection was deleted." : null);
         return new AutomationSummary(a.Id, a.Name, a.Description, a.EventType, a.Collection?.Name, a.AliasPattern, a.ActionType,
-            actionName, a.ActionType == ActionTypes.Job ? a.Queue?.Name ?? a.QueueName : null, a.Enabled, problem, null, null, a.CreatedAt, a.CreatedBy);
+            action.Name, action.Queue, a.Enabled, problem, null, null, a.CreatedAt, a.CreatedBy);
     }
 
     private async Task ApplyAsync(AppDbContext db, ProjectAccess access, Automation automation, AutomationInput input, Actor actor, CancellationToken ct)
@@ -237,35 +212,12 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
             }
         }
 
-        switch (input.ActionType)
+        if (!actions.Exists(input.ActionType))
         {
-            case ActionTypes.Webhook:
-                var webhook = await db.Webhooks.Where(w => w.Id == input.WebhookId && w.TeamId == access.Team.TeamId)
-                    .Select(w => new { w.Id, w.Name }).FirstOrDefaultAsync(ct)
-                    ?? throw new InputException("webhookId", "Choose one of the team's webhooks.");
-                if (System.Text.Encoding.UTF8.GetByteCount(TextRules.Require(input.PayloadTemplate, "payloadTemplate") ?? "") > MaxTemplateBytes)
-                {
-                    throw new InputException("payloadTemplate", $"The payload template must be at most {MaxTemplateBytes / 1024} KB.");
-                }
-
-                var errors = PayloadTemplate.Validate(input.PayloadTemplate, await SecretNamesAsync(db, access.Team.TeamId, ct));
-                if (errors.Count > 0)
-                {
-                    throw new InputException("payloadTemplate", string.Join(" ", errors));
-                }
-
-                automation.WebhookId = webhook.Id;
-                automation.WebhookName = webhook.Name;
-                automation.PayloadTemplate = input.PayloadTemplate;
-                (automation.JobId, automation.JobName, automation.JobVersion, automation.QueueId, automation.QueueName, automation.DestinationProjectId) =
-                    (null, null, null, null, null, null);
-                break;
-            case ActionTypes.Job:
-                await ApplyLaunchAsync(db, access, automation, input, ct);
-                break;
-            default:
-                throw new InputException("actionType", "Action type must be webhook or job.");
+            throw new InputException("actionType", $"Action type must be {string.Join(" or ", actions.Types)}.");
         }
+
+        await actions.Get(input.ActionType).ApplyAsync(new ActionInput(db, access, automation, input), ct);
 
         if (await db.Automations.AnyAsync(a => a.ProjectId == access.ProjectId && a.Name == name && a.DeletedAt == null && a.Id != automation.Id, ct))
         {
@@ -281,40 +233,6 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         automation.Enabled = input.Enabled;
         automation.UpdatedAt = clock.GetUtcNow();
         automation.UpdatedBy = actor.UserName;
-    }
-
-    /// <summary>The job action: job (and version, or latest), queue, destination project of the team, and overrides.</summary>
-    private static async Task ApplyLaunchAsync(AppDbContext db, ProjectAccess access, Automation automation, AutomationInput input, CancellationToken ct)
-    {
-        var teamId = access.Team.TeamId;
-        var job = await db.LaunchJobs.Where(j => j.TeamId == teamId && j.Name == (input.Job ?? "").Trim())
-            .Select(j => new { j.Id, j.Name }).FirstOrDefaultAsync(ct)
-            ?? throw new InputException("job", string.IsNullOrWhiteSpace(input.Job) ? "Choose one of the team's jobs." : $"The team has no job '{input.Job.Trim()}'.");
-        if (input.JobVersion is { } number && !await db.LaunchJobVersions.AnyAsync(v => v.JobId == job.Id && v.Number == number, ct))
-        {
-            throw new InputException("jobVersion", $"Job '{job.Name}' has no version v{number}.");
-        }
-
-        var queue = await db.LaunchQueues.Where(q => q.TeamId == teamId && q.Name == (input.Queue ?? "").Trim())
-            .Select(q => new { q.Id, q.Name }).FirstOrDefaultAsync(ct)
-            ?? throw new InputException("queue", string.IsNullOrWhiteSpace(input.Queue) ? "Choose the queue the run goes to." : $"The team has no queue '{input.Queue.Trim()}'.");
-        var destination = string.IsNullOrWhiteSpace(input.DestinationProject) ? access.Name : input.DestinationProject.Trim();
-        var projectId = await db.Projects.Where(p => p.TeamId == teamId && p.Name == destination).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct)
-            ?? throw new InputException("destinationProject", $"The team has no project '{destination}'.");
-        if (System.Text.Encoding.UTF8.GetByteCount(TextRules.Require(input.Overrides, "overrides") ?? "") > MaxTemplateBytes)
-        {
-            throw new InputException("overrides", $"The overrides must be at most {MaxTemplateBytes / 1024} KB.");
-        }
-
-        if (Launch.LaunchService.OverrideErrors(input.Overrides) is { Count: > 0 } errors)
-        {
-            throw new InputException("overrides", string.Join(" ", errors));
-        }
-
-        (automation.JobId, automation.JobName, automation.JobVersion) = (job.Id, job.Name, input.JobVersion);
-        (automation.QueueId, automation.QueueName, automation.DestinationProjectId) = (queue.Id, queue.Name, projectId);
-        automation.PayloadTemplate = string.IsNullOrWhiteSpace(input.Overrides) ? null : input.Overrides;
-        (automation.WebhookId, automation.WebhookName) = (null, null);
     }
 
     private static async Task SaveAsync(AppDbContext db, string name, CancellationToken ct)

@@ -5,6 +5,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Automations.Data;
 using Automations.Features.Automations;
+using Automations.Features.Automations.Actions;
 using Automations.Features.Launch;
 using Automations.Features.Secrets;
 using Automations.Features.Webhooks;
@@ -21,8 +22,8 @@ namespace Automations.Features.Dispatch;
 /// </summary>
 public sealed class DeliveryJob(
     IDbContextFactory<AppDbContext> dbFactory,
-    SecretService secrets,
-    WebhookSender sender,
+    AutomationActions actions,
+    RetryPolicy retries,
     IDispatchQueue queue,
     EndpointHealth health,
     IOptionsMonitor<DispatchOptions> options,
@@ -101,7 +102,7 @@ public sealed class DeliveryJob(
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var run = await db.AutomationRuns.SingleAsync(r => r.Id == runId && r.LeaseOwner == owner, ct);
-            await RecordAsync(db, run, null, Attempt(run, clock.GetUtcNow(), "", "", null, error), retryAfter: null, retryable: true, ct);
+            await RecordAsync(db, run, ActionOutcome.Retry(DeliveryAttempt.Of(run, clock.GetUtcNow(), "", "", null, error), retryAfter: null), ct);
         }
         catch (Exception again) when (!ct.IsCancellationRequested)
         {
@@ -139,96 +140,14 @@ public sealed class DeliveryJob(
             return;
         }
 
-        if (run.ActionType == ActionTypes.Job)
+        var outcome = await actions.Get(run.ActionType).AttemptAsync(new ActionAttempt(db, run), ct);
+        if (outcome.Kind == ActionOutcomeKind.Parked)
         {
-            await LaunchAsync(db, run, ct);
+            await ParkAsync(db, run, outcome.Reason!, ct);
             return;
         }
 
-        var webhook = run.WebhookId is null ? null
-            : await db.Webhooks.Include(w => w.Secret).Include(w => w.AccessToken).FirstOrDefaultAsync(w => w.Id == run.WebhookId, ct);
-
-        if (webhook is { Disabled: true })
-        {
-            // Waits instead of burning attempts; re-enabling the webhook makes it due again.
-            await ParkAsync(db, run, $"Waiting: webhook '{webhook.Name}' is disabled ({webhook.DisabledReason}).", ct);
-            return;
-        }
-
-        var startedAt = clock.GetUtcNow();
-        if (webhook is null)
-        {
-            await RecordAsync(db, run, null, Attempt(run, startedAt, "", "", null, $"The webhook '{run.WebhookName}' was deleted."), retryAfter: null, retryable: false, ct);
-            return;
-        }
-
-        // The webhook's own secrets came with it; the team's others are read only when the payload may use them.
-        var signingSecret = webhook.Secret is null ? null : secrets.Unprotect(webhook.Secret.ProtectedValue);
-        var accessToken = webhook.AccessToken is null ? null : secrets.Unprotect(webhook.AccessToken.ProtectedValue);
-        var values = PayloadTemplate.MayReferenceSecrets(run.PayloadTemplate ?? "")
-            ? await secrets.GetValuesAsync(run.TeamId, ct)
-            : new Dictionary<string, string>();
-
-        string body;
-        try
-        {
-            body = PayloadTemplate.Render(run.PayloadTemplate ?? "{}", await TemplateContext.ForEventAsync(db, run.EventId, values, ct));
-        }
-        catch (TemplateException ex)
-        {
-            await RecordAsync(db, run, webhook, Attempt(run, startedAt, webhook.Url, "", null, $"The payload could not be rendered: {ex.Message}"), retryAfter: null, retryable: false, ct);
-            return;
-        }
-
-        var bytes = Encoding.UTF8.GetBytes(body);
-        var timestamp = clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        var extra = new List<KeyValuePair<string, string>> { new("webhook-id", run.MessageId), new("webhook-timestamp", timestamp) };
-        if (signingSecret is not null)
-        {
-            extra.Add(new("webhook-signature", StandardSignature(signingSecret, run.MessageId, timestamp, bytes)));
-        }
-
-        // Every team secret the payload may have used is redacted from the result, not only those it names:
-        // the set is small and it costs nothing to be wide.
-        var outbound = new OutboundWebhook(webhook.Url, bytes, signingSecret, accessToken) { ExtraHeaders = extra, SecretValues = values.Values.ToList() };
-        DeliveryResult result;
-        using (health.Begin(webhook.Id))
-        {
-            result = await sender.SendAsync(outbound, ct);
-        }
-
-        var attempt = Attempt(run, startedAt, webhook.Url, outbound.Redactor().Redact(body), result, result.Error);
-        attempt.RequestHeadersJson = JsonSerializer.Serialize(result.RequestHeaders);
-        var retryAfter = RetryAfter(result, startedAt);
-        var retryable = result.ErrorKind is DeliveryErrorKind.ConnectionRefused or DeliveryErrorKind.Timeout or DeliveryErrorKind.Network or DeliveryErrorKind.Dns
-            || result.StatusCode is 408 or 429 or >= 500;
-        await RecordAsync(db, run, webhook, attempt, retryAfter, retryable, ct);
-    }
-
-    /// <summary>
-    /// A launch action's attempt: queue the launch run, in the same transaction as the attempt record, so a
-    /// run is queued exactly once per attempt. Nothing to retry: a missing job or queue will not come back.
-    /// </summary>
-    private async Task LaunchAsync(AppDbContext db, AutomationRun run, CancellationToken ct)
-    {
-        var startedAt = clock.GetUtcNow();
-        var (launch, description) = await LaunchService.CreateForAutomationRunAsync(db, run, startedAt, ct);
-        var attempt = Attempt(run, startedAt, $"queue:{run.QueueName}", launch?.ConfigJson ?? "", null, launch is null ? description : null);
-        attempt.ResponseBody = launch is null ? null : description;
-        await RecordAsync(db, run, null, attempt, retryAfter: null, retryable: false, ct, succeeded: launch is not null);
-    }
-
-    /// <summary>
-    /// <c>v1,base64(HMAC-SHA256(secret, "{id}.{timestamp}.{body}"))</c>. The Standard Webhooks key is the
-    /// secret's UTF-8 bytes: a receiver configures <c>whsec_</c> + base64 of the secret value.
-    /// </summary>
-    public static string StandardSignature(string secret, string messageId, string timestamp, byte[] body)
-    {
-        var prefix = Encoding.UTF8.GetBytes($"{messageId}.{timestamp}.");
-        var signed = new byte[prefix.Length + body.Length];
-        prefix.CopyTo(signed, 0);
-        body.CopyTo(signed, prefix.Length);
-        return "v1," + Convert.ToBase64String(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed));
+        await RecordAsync(db, run, outcome, ct);
     }
 
     /// <summary>
@@ -278,48 +197,16 @@ public sealed class DeliveryJob(
         return leased == 1;
     }
 
-    private static DeliveryAttempt Attempt(AutomationRun run, DateTimeOffset startedAt, string url, string body, DeliveryResult? result, string? error) => new()
-    {
-        RunId = run.Id,
-        Number = run.AttemptCount + 1,
-        Manual = run.ManualRedelivery,
-        StartedAt = startedAt,
-        DurationMs = (int)(result?.Duration.TotalMilliseconds ?? 0),
-        RequestUrl = url,
-        RequestBody = body,
-        ResponseStatus = result?.StatusCode,
-        ResponseHeadersJson = JsonSerializer.Serialize(result?.ResponseHeaders ?? []),
-        ResponseBody = result?.ResponseBody,
-        Error = error is { Length: > 2000 } ? error[..2000] : error,
-    };
-
-    private TimeSpan? RetryAfter(DeliveryResult result, DateTimeOffset now)
-    {
-        var header = result.ResponseHeaders.FirstOrDefault(h => h.Key.Equals("Retry-After", StringComparison.OrdinalIgnoreCase)).Value;
-        if (string.IsNullOrWhiteSpace(header))
-        {
-            return null;
-        }
-
-        TimeSpan? delay = int.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) ? TimeSpan.FromSeconds(seconds)
-            : DateTimeOffset.TryParse(header, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at - now
-            : null;
-        return delay is null ? null : TimeSpan.FromTicks(Math.Clamp(delay.Value.Ticks, 0, options.CurrentValue.MaxRetryAfter.Ticks));
-    }
-
-    /// <summary>Stores the attempt and moves the run on: succeeded, retry later, or failed; counts the webhook's failures.</summary>
-    private async Task RecordAsync(AppDbContext db, AutomationRun run, Webhook? webhook, DeliveryAttempt attempt, TimeSpan? retryAfter, bool retryable, CancellationToken ct, bool? succeeded = null)
+    /// <summary>Stores the attempt and moves the run on: succeeded, retry later (<see cref="RetryPolicy"/>), or failed; counts the webhook's failures.</summary>
+    private async Task RecordAsync(AppDbContext db, AutomationRun run, ActionOutcome outcome, CancellationToken ct)
     {
         var settings = options.CurrentValue;
         var now = clock.GetUtcNow();
-        var ok = succeeded ?? attempt.ResponseStatus is >= 200 and < 300;
+        var attempt = outcome.Attempt!;
+        var webhook = outcome.Webhook;
+        var ok = outcome.Kind == ActionOutcomeKind.Succeeded;
         var attemptsSoFar = run.AttemptCount + 1;
-        TimeSpan? delay = null;
-        if (!ok && retryable && !run.ManualRedelivery && attemptsSoFar <= settings.RetrySchedule.Length)
-        {
-            delay = retryAfter ?? Jittered(settings.RetrySchedule[attemptsSoFar - 1], settings.Jitter);
-        }
-
+        var delay = outcome.Kind == ActionOutcomeKind.Retry ? retries.NextDelay(attemptsSoFar, run.ManualRedelivery, outcome.RetryAfter) : null;
         attempt.Outcome = ok ? AttemptOutcome.Succeeded : delay is not null ? AttemptOutcome.WillRetry : AttemptOutcome.Failed;
 
         await using var tx = await db.BeginWriteTransactionAsync(ct);
@@ -371,7 +258,4 @@ public sealed class DeliveryJob(
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
     }
-
-    private static TimeSpan Jittered(TimeSpan delay, double jitter) =>
-        TimeSpan.FromMilliseconds(delay.TotalMilliseconds * (1 + (Random.Shared.NextDouble() * 2 - 1) * jitter));
 }

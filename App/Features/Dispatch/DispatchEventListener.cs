@@ -2,11 +2,12 @@ using System.Security.Cryptography;
 using Automations.Data;
 using Automations.Features.Artifacts;
 using Automations.Features.Automations;
+using Automations.Features.Automations.Actions;
 
 namespace Automations.Features.Dispatch;
 
 /// <summary>In the transaction that stores events: one run per matching automation; after commit, one job per run.</summary>
-public sealed class DispatchEventListener(IDispatchQueue queue, TimeProvider clock) : IArtifactEventListener
+public sealed class DispatchEventListener(IDispatchQueue queue, AutomationActions actions, TimeProvider clock) : IArtifactEventListener
 {
     public Task PrepareAsync(AppDbContext db, int projectId, IReadOnlyCollection<string> aliases, CancellationToken ct) =>
         AutomationMatcher.PrepareAsync(db, projectId, aliases, ct);
@@ -19,7 +20,7 @@ public sealed class DispatchEventListener(IDispatchQueue queue, TimeProvider clo
         {
             foreach (var automation in await AutomationMatcher.MatchAsync(db, e, ct))
             {
-                runs.Add(new AutomationRun
+                var run = new AutomationRun
                 {
                     MessageId = NewMessageId(),
                     AutomationId = automation.Id,
@@ -28,19 +29,12 @@ public sealed class DispatchEventListener(IDispatchQueue queue, TimeProvider clo
                     Event = e,
                     Status = RunStatus.Pending,
                     ActionType = automation.ActionType,
-                    WebhookId = automation.WebhookId,
-                    WebhookName = automation.WebhookName,
-                    PayloadTemplate = automation.PayloadTemplate,
-                    JobId = automation.JobId,
-                    JobName = automation.JobName,
-                    JobVersion = automation.JobVersion,
-                    QueueId = automation.QueueId,
-                    QueueName = automation.QueueName,
-                    DestinationProjectId = automation.DestinationProjectId,
                     NextAttemptAt = now,
                     CreatedAt = now,
                     UpdatedAt = now,
-                });
+                };
+                actions.Get(automation.ActionType).Snapshot(automation, run);
+                runs.Add(run);
             }
         }
 

@@ -25,6 +25,7 @@ public static class DispatchModule
         });
         services.AddScoped<DispatchService>();
         services.AddScoped<DeliveryJob>();
+        services.AddSingleton<RetryPolicy>();
         services.AddSingleton<IDispatchQueue, HangfireDispatchQueue>();
         services.AddSingleton<EndpointHealth>();
         services.AddScoped<IArtifactEventListener, DispatchEventListener>();

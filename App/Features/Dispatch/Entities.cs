@@ -125,6 +125,22 @@ public class DeliveryAttempt
     public AttemptOutcome Outcome { get; set; }
 
     public AutomationRun Run { get; set; } = null!;
+
+    /// <summary>The next attempt of <paramref name="run"/>, as it went: what was sent where, what came back, or why nothing did.</summary>
+    public static DeliveryAttempt Of(AutomationRun run, DateTimeOffset startedAt, string url, string body, Webhooks.DeliveryResult? result, string? error) => new()
+    {
+        RunId = run.Id,
+        Number = run.AttemptCount + 1,
+        Manual = run.ManualRedelivery,
+        StartedAt = startedAt,
+        DurationMs = (int)(result?.Duration.TotalMilliseconds ?? 0),
+        RequestUrl = url,
+        RequestBody = body,
+        ResponseStatus = result?.StatusCode,
+        ResponseHeadersJson = System.Text.Json.JsonSerializer.Serialize(result?.ResponseHeaders ?? []),
+        ResponseBody = result?.ResponseBody,
+        Error = error is { Length: > 2000 } ? error[..2000] : error,
+    };
 }
 
 internal sealed class DispatchConfigurations : IEntityTypeConfiguration<AutomationRun>, IEntityTypeConfiguration<DeliveryAttempt>

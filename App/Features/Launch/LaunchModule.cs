@@ -1,3 +1,5 @@
+using Automations.Features.Automations;
+using Automations.Features.Automations.Actions;
 using Automations.Infrastructure.Api;
 using Automations.Infrastructure.Telemetry;
 
@@ -10,6 +12,7 @@ public static class LaunchModule
         services.Configure<LaunchOptions>(configuration.GetSection(LaunchOptions.Section));
         services.AddEngineMetrics();
         services.AddScoped<LaunchService>();
+        services.AddAutomationAction<JobAction>(ActionTypes.Job);
         if (configuration.GetValue("Launch:SweeperEnabled", true))
         {
             services.AddHostedService<LaunchSweeper>();

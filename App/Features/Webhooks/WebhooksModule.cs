@@ -1,3 +1,5 @@
+using Automations.Features.Automations;
+using Automations.Features.Automations.Actions;
 using Automations.Infrastructure.Api;
 
 namespace Automations.Features.Webhooks;
@@ -7,6 +9,7 @@ public static class WebhooksModule
     public static IServiceCollection AddWebhooks(this IServiceCollection services)
     {
         services.AddOptions<WebhookTestLimitOptions>().BindConfiguration(WebhookTestLimitOptions.Section);
+        services.AddAutomationAction<WebhookAction>(ActionTypes.Webhook);
         return services.AddScoped<WebhookService>().AddSingleton<WebhookSender>().AddSingleton<WebhookTestLimiter>();
     }
 
