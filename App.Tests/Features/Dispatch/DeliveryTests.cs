@@ -10,6 +10,8 @@ using Automations.Infrastructure;
 using Automations.Tests.TestInfrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Automations.Tests.Features.Dispatch;
@@ -94,13 +96,35 @@ public class DeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Runs_made_before_the_snapshot_became_one_value_keep_their_action_through_the_migration()
+    {
+        var runId = await LogVersionAsync();
+        await using (var db = await _services.DbFactory.CreateDbContextAsync())
+        {
+            var migrator = db.GetService<IMigrator>();
+            await migrator.MigrateAsync("LeaseOwnerGuardsSaves");
+            const string template = """{"old": "${event_type}"}""";
+            await db.Database.ExecuteSqlAsync($"""
+                UPDATE "AutomationRuns" SET "WebhookName" = 'Old hook', "PayloadTemplate" = {template}, "JobName" = 'train', "JobVersion" = 3, "QueueName" = 'gpu'
+                WHERE "Id" = {runId}
+                """);
+            await migrator.MigrateAsync();
+        }
+
+        var run = await RunAsync(runId);
+        Assert.Equal(("Old hook", """{"old": "${event_type}"}""", "train", (int?)3, "gpu", (int?)null),
+            (run.Action.WebhookName, run.Action.Template, run.Action.JobName, run.Action.JobVersion, run.Action.QueueName, run.Action.QueueId));
+        Assert.Equal(RunStatus.Pending, run.Status);
+    }
+
+    [Fact]
     public async Task A_matching_event_creates_one_run_with_a_snapshot_and_enqueues_it_after_commit()
     {
         var runId = await LogVersionAsync();
 
         var run = await RunAsync(runId);
-        Assert.Equal((RunStatus.Pending, _automationId, "Receiver"), (run.Status, run.AutomationId, run.WebhookName));
-        Assert.Contains("${PAYLOAD_SECRET}", run.PayloadTemplate);
+        Assert.Equal((RunStatus.Pending, _automationId, "Receiver"), (run.Status, run.AutomationId, run.Action.WebhookName));
+        Assert.Contains("${PAYLOAD_SECRET}", run.Action.Template);
         Assert.StartsWith("msg_", run.MessageId);
         await Artifacts.AddAliasAsync(_team.Member, _team.Slug, "vision", "eval-set", "v0", "production");
         await using var db = await _services.DbFactory.CreateDbContextAsync();

@@ -505,20 +505,7 @@ namespace Automations.Data.Migrations
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
-                    b.Property<int?>("DestinationProjectId")
-                        .HasColumnType("INTEGER");
-
                     b.Property<long>("EventId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<int?>("JobId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("JobName")
-                        .HasMaxLength(128)
-                        .HasColumnType("TEXT");
-
-                    b.Property<int?>("JobVersion")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("LastError")
@@ -544,18 +531,8 @@ namespace Automations.Data.Migrations
                     b.Property<long?>("NextAttemptAt")
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("PayloadTemplate")
-                        .HasColumnType("TEXT");
-
                     b.Property<int>("ProjectId")
                         .HasColumnType("INTEGER");
-
-                    b.Property<int?>("QueueId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("QueueName")
-                        .HasMaxLength(128)
-                        .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
                         .IsRequired()
@@ -573,10 +550,6 @@ namespace Automations.Data.Migrations
 
                     b.Property<int?>("WebhookId")
                         .HasColumnType("INTEGER");
-
-                    b.Property<string>("WebhookName")
-                        .HasMaxLength(100)
-                        .HasColumnType("TEXT");
 
                     b.HasKey("Id");
 
@@ -1392,6 +1365,41 @@ namespace Automations.Data.Migrations
                         .WithMany()
                         .HasForeignKey("EventId")
                         .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.OwnsOne("Automations.Features.Dispatch.ActionSnapshot", "Action", b1 =>
+                        {
+                            b1.Property<long>("AutomationRunId");
+
+                            b1.Property<int?>("DestinationProjectId");
+
+                            b1.Property<int?>("JobId");
+
+                            b1.Property<string>("JobName");
+
+                            b1.Property<int?>("JobVersion");
+
+                            b1.Property<int?>("QueueId");
+
+                            b1.Property<string>("QueueName");
+
+                            b1.Property<string>("Template");
+
+                            b1.Property<string>("WebhookName");
+
+                            b1.HasKey("AutomationRunId");
+
+                            b1.ToTable("AutomationRuns");
+
+                            b1
+                                .ToJson("Action")
+                                .HasColumnType("TEXT");
+
+                            b1.WithOwner()
+                                .HasForeignKey("AutomationRunId");
+                        });
+
+                    b.Navigation("Action")
                         .IsRequired();
 
                     b.Navigation("Automation");

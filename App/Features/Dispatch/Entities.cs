@@ -36,25 +36,11 @@ public class AutomationRun
 
     public string ActionType { get; set; } = ActionTypes.Webhook;
 
+    /// <summary>The webhook the run calls, if any: a column of its own, because a webhook's deliveries are listed, counted and resumed by it.</summary>
     public int? WebhookId { get; set; }
 
-    public string? WebhookName { get; set; }
-
-    /// <summary>Webhook: the payload template. Job: the configuration overrides template.</summary>
-    public string? PayloadTemplate { get; set; }
-
-    public int? JobId { get; set; }
-
-    public string? JobName { get; set; }
-
-    /// <summary>Null: the job's latest version when the launch run is created.</summary>
-    public int? JobVersion { get; set; }
-
-    public int? QueueId { get; set; }
-
-    public string? QueueName { get; set; }
-
-    public int? DestinationProjectId { get; set; }
+    /// <summary>The run's copy of its automation's action, taken when the run was made (one JSON value).</summary>
+    public ActionSnapshot Action { get; set; } = new();
 
     public int AttemptCount { get; set; }
 
@@ -84,6 +70,33 @@ public class AutomationRun
     public ArtifactEvent Event { get; set; } = null!;
 
     public List<DeliveryAttempt> Attempts { get; set; } = [];
+}
+
+/// <summary>
+/// What a run carries out, as its automation said when the run was made: editing or deleting the automation, its
+/// webhook or its job later does not change a run that already started. Stored as one JSON column; the action that made
+/// it (<see cref="AutomationRun.ActionType"/>) reads the fields it wrote.
+/// </summary>
+public sealed class ActionSnapshot
+{
+    /// <summary>Webhook: its name when the run was made, so history can name a webhook deleted since.</summary>
+    public string? WebhookName { get; set; }
+
+    /// <summary>Webhook: the payload template. Job: the configuration overrides template.</summary>
+    public string? Template { get; set; }
+
+    public int? JobId { get; set; }
+
+    public string? JobName { get; set; }
+
+    /// <summary>Null: the job's latest version when the launch run is created.</summary>
+    public int? JobVersion { get; set; }
+
+    public int? QueueId { get; set; }
+
+    public string? QueueName { get; set; }
+
+    public int? DestinationProjectId { get; set; }
 }
 
 public enum AttemptOutcome
@@ -150,9 +163,7 @@ internal sealed class DispatchConfigurations : IEntityTypeConfiguration<Automati
         builder.Property(r => r.MessageId).HasMaxLength(40);
         builder.Property(r => r.Status).HasConversion<string>().HasMaxLength(16);
         builder.Property(r => r.ActionType).HasMaxLength(16);
-        builder.Property(r => r.WebhookName).HasMaxLength(100);
-        builder.Property(r => r.JobName).HasMaxLength(128);
-        builder.Property(r => r.QueueName).HasMaxLength(128);
+        builder.OwnsOne(r => r.Action, action => action.ToJson());
         // Whatever a worker saves about its run holds only while it still owns the lease: a worker that outlived its lease
         // (another took the run over) fails to save instead of overwriting the other's result.
         builder.Property(r => r.LeaseOwner).HasMaxLength(100).IsConcurrencyToken();

@@ -58,11 +58,16 @@ public sealed class JobAction(TimeProvider clock) : IAutomationAction
         return new ActionView($"{a.Job?.Name ?? a.JobName}:{(a.JobVersion is { } v ? $"v{v}" : "latest")}", a.Queue?.Name ?? a.QueueName, problem);
     }
 
-    public void Snapshot(Automation automation, AutomationRun run)
+    public void Snapshot(Automation automation, AutomationRun run) => run.Action = new ActionSnapshot
     {
-        (run.JobId, run.JobName, run.JobVersion, run.PayloadTemplate) = (automation.JobId, automation.JobName, automation.JobVersion, automation.PayloadTemplate);
-        (run.QueueId, run.QueueName, run.DestinationProjectId) = (automation.QueueId, automation.QueueName, automation.DestinationProjectId);
-    }
+        JobId = automation.JobId,
+        JobName = automation.JobName,
+        JobVersion = automation.JobVersion,
+        Template = automation.PayloadTemplate,
+        QueueId = automation.QueueId,
+        QueueName = automation.QueueName,
+        DestinationProjectId = automation.DestinationProjectId,
+    };
 
     /// <summary>
     /// Queues the launch run, in the same transaction as the attempt record, so a run is queued exactly once per attempt.
@@ -73,7 +78,7 @@ public sealed class JobAction(TimeProvider clock) : IAutomationAction
         var (db, run) = context;
         var startedAt = clock.GetUtcNow();
         var (launch, description) = await LaunchService.CreateForAutomationRunAsync(db, run, startedAt, ct);
-        var attempt = DeliveryAttempt.Of(run, startedAt, $"queue:{run.QueueName}", launch?.ConfigJson ?? "", null, launch is null ? description : null);
+        var attempt = DeliveryAttempt.Of(run, startedAt, $"queue:{run.Action.QueueName}", launch?.ConfigJson ?? "", null, launch is null ? description : null);
         attempt.ResponseBody = launch is null ? null : description;
         return launch is null ? ActionOutcome.Failed(attempt) : ActionOutcome.Succeeded(attempt);
     }

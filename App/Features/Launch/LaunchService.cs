@@ -298,20 +298,21 @@ public sealed partial class LaunchService(
     /// </summary>
     internal static async Task<(LaunchRun? Run, string Description)> CreateForAutomationRunAsync(AppDbContext db, AutomationRun run, DateTimeOffset now, CancellationToken ct)
     {
-        var version = run.JobId is null ? null : await ResolveVersionAsync(db.LaunchJobVersions.Where(v => v.JobId == run.JobId && v.Job.TeamId == run.TeamId), run.JobVersion, ct);
+        var action = run.Action;
+        var version = action.JobId is null ? null : await ResolveVersionAsync(db.LaunchJobVersions.Where(v => v.JobId == action.JobId && v.Job.TeamId == run.TeamId), action.JobVersion, ct);
         if (version is null)
         {
-            return (null, run.JobVersion is null || run.JobId is null || !await db.LaunchJobs.AnyAsync(j => j.Id == run.JobId, ct)
-                ? $"The job '{run.JobName}' was deleted."
-                : $"Job '{run.JobName}' has no version v{run.JobVersion}.");
+            return (null, action.JobVersion is null || action.JobId is null || !await db.LaunchJobs.AnyAsync(j => j.Id == action.JobId, ct)
+                ? $"The job '{action.JobName}' was deleted."
+                : $"Job '{action.JobName}' has no version v{action.JobVersion}.");
         }
 
-        if (run.QueueId is null || !await db.LaunchQueues.AnyAsync(q => q.Id == run.QueueId && q.TeamId == run.TeamId, ct))
+        if (action.QueueId is null || !await db.LaunchQueues.AnyAsync(q => q.Id == action.QueueId && q.TeamId == run.TeamId, ct))
         {
-            return (null, $"The queue '{run.QueueName}' was deleted.");
+            return (null, $"The queue '{action.QueueName}' was deleted.");
         }
 
-        if (run.DestinationProjectId is null || !await db.Projects.AnyAsync(p => p.Id == run.DestinationProjectId && p.TeamId == run.TeamId, ct))
+        if (action.DestinationProjectId is null || !await db.Projects.AnyAsync(p => p.Id == action.DestinationProjectId && p.TeamId == run.TeamId, ct))
         {
             return (null, "The destination project was deleted.");
         }
@@ -319,7 +320,7 @@ public sealed partial class LaunchService(
         JsonObject overrides;
         try
         {
-            var rendered = PayloadTemplate.Render(string.IsNullOrWhiteSpace(run.PayloadTemplate) ? "{}" : run.PayloadTemplate,
+            var rendered = PayloadTemplate.Render(string.IsNullOrWhiteSpace(action.Template) ? "{}" : action.Template,
                 await TemplateContext.ForEventAsync(db, run.EventId, new Dictionary<string, string>(), ct));
             overrides = JsonNode.Parse(rendered) as JsonObject ?? throw new TemplateException("The overrides must be a JSON object.");
         }
@@ -331,9 +332,9 @@ public sealed partial class LaunchService(
         var launch = new LaunchRun
         {
             TeamId = run.TeamId,
-            QueueId = run.QueueId.Value,
+            QueueId = action.QueueId.Value,
             JobVersionId = version.Id,
-            ProjectId = run.DestinationProjectId.Value,
+            ProjectId = action.DestinationProjectId.Value,
             ConfigJson = ConfigMerge.Merge(ParseObject(version.DefaultConfigJson), overrides).ToJsonString(Compact),
             AutomationId = run.AutomationId,
             AutomationRunId = run.Id,
@@ -344,7 +345,7 @@ public sealed partial class LaunchService(
             CreatedBy = $"automation #{run.AutomationId}",
         };
         db.LaunchRuns.Add(launch);
-        return (launch, $"Queued {run.JobName}:v{version.Number} on queue '{run.QueueName}'.");
+        return (launch, $"Queued {action.JobName}:v{version.Number} on queue '{action.QueueName}'.");
     }
 
     /// <summary>Overrides are a JSON object template: variables allowed, secrets not.</summary>

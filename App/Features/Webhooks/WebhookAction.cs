@@ -50,8 +50,11 @@ public sealed class WebhookAction(SecretService secrets, WebhookSender sender, E
         return new ActionView(a.Webhook?.Name ?? a.WebhookName, null, problem);
     }
 
-    public void Snapshot(Automation automation, AutomationRun run) =>
-        (run.WebhookId, run.WebhookName, run.PayloadTemplate) = (automation.WebhookId, automation.WebhookName, automation.PayloadTemplate);
+    public void Snapshot(Automation automation, AutomationRun run)
+    {
+        run.WebhookId = automation.WebhookId;
+        run.Action = new ActionSnapshot { WebhookName = automation.WebhookName, Template = automation.PayloadTemplate };
+    }
 
     public async Task<ActionOutcome> AttemptAsync(ActionAttempt context, CancellationToken ct)
     {
@@ -67,20 +70,20 @@ public sealed class WebhookAction(SecretService secrets, WebhookSender sender, E
         var startedAt = clock.GetUtcNow();
         if (webhook is null)
         {
-            return ActionOutcome.Failed(DeliveryAttempt.Of(run, startedAt, "", "", null, $"The webhook '{run.WebhookName}' was deleted."));
+            return ActionOutcome.Failed(DeliveryAttempt.Of(run, startedAt, "", "", null, $"The webhook '{run.Action.WebhookName}' was deleted."));
         }
 
         // The webhook's own secrets came with it; the team's others are read only when the payload may use them.
         var signingSecret = webhook.Secret is null ? null : secrets.Unprotect(webhook.Secret.ProtectedValue);
         var accessToken = webhook.AccessToken is null ? null : secrets.Unprotect(webhook.AccessToken.ProtectedValue);
-        var values = PayloadTemplate.MayReferenceSecrets(run.PayloadTemplate ?? "")
+        var values = PayloadTemplate.MayReferenceSecrets(run.Action.Template ?? "")
             ? await secrets.GetValuesAsync(run.TeamId, ct)
             : new Dictionary<string, string>();
 
         string body;
         try
         {
-            body = PayloadTemplate.Render(run.PayloadTemplate ?? "{}", await TemplateContext.ForEventAsync(db, run.EventId, values, ct));
+            body = PayloadTemplate.Render(run.Action.Template ?? "{}", await TemplateContext.ForEventAsync(db, run.EventId, values, ct));
         }
         catch (TemplateException ex)
         {

@@ -529,21 +529,8 @@ namespace Automations.Data.Migrations.Postgres
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<int?>("DestinationProjectId")
-                        .HasColumnType("integer");
-
                     b.Property<long>("EventId")
                         .HasColumnType("bigint");
-
-                    b.Property<int?>("JobId")
-                        .HasColumnType("integer");
-
-                    b.Property<string>("JobName")
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)");
-
-                    b.Property<int?>("JobVersion")
-                        .HasColumnType("integer");
 
                     b.Property<string>("LastError")
                         .HasMaxLength(2000)
@@ -568,18 +555,8 @@ namespace Automations.Data.Migrations.Postgres
                     b.Property<DateTimeOffset?>("NextAttemptAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<string>("PayloadTemplate")
-                        .HasColumnType("text");
-
                     b.Property<int>("ProjectId")
                         .HasColumnType("integer");
-
-                    b.Property<int?>("QueueId")
-                        .HasColumnType("integer");
-
-                    b.Property<string>("QueueName")
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)");
 
                     b.Property<string>("Status")
                         .IsRequired()
@@ -597,10 +574,6 @@ namespace Automations.Data.Migrations.Postgres
 
                     b.Property<int?>("WebhookId")
                         .HasColumnType("integer");
-
-                    b.Property<string>("WebhookName")
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
 
                     b.HasKey("Id");
 
@@ -1440,6 +1413,41 @@ namespace Automations.Data.Migrations.Postgres
                         .WithMany()
                         .HasForeignKey("EventId")
                         .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.OwnsOne("Automations.Features.Dispatch.ActionSnapshot", "Action", b1 =>
+                        {
+                            b1.Property<long>("AutomationRunId");
+
+                            b1.Property<int?>("DestinationProjectId");
+
+                            b1.Property<int?>("JobId");
+
+                            b1.Property<string>("JobName");
+
+                            b1.Property<int?>("JobVersion");
+
+                            b1.Property<int?>("QueueId");
+
+                            b1.Property<string>("QueueName");
+
+                            b1.Property<string>("Template");
+
+                            b1.Property<string>("WebhookName");
+
+                            b1.HasKey("AutomationRunId");
+
+                            b1.ToTable("AutomationRuns");
+
+                            b1
+                                .ToJson("Action")
+                                .HasColumnType("jsonb");
+
+                            b1.WithOwner()
+                                .HasForeignKey("AutomationRunId");
+                        });
+
+                    b.Navigation("Action")
                         .IsRequired();
 
                     b.Navigation("Automation");
