@@ -34,7 +34,7 @@ public static class AutomationMatcher
             .Where(a => a.ProjectId == e.ProjectId && a.EventType == e.Type && a.DeletedAt == null && a.Enabled
                         && (a.CollectionId == null || a.CollectionId == e.CollectionId))
             .ToListAsync(ct);
-        return candidates.Where(a => Matches(a.EventType, a.CollectionId, a.AliasPattern, e.Type, e.CollectionId, e.Alias)).ToList();
+        return candidates.Where(a => Trigger.Of(a).Matches(e)).ToList();
     }
 
     /// <summary>
@@ -58,25 +58,6 @@ public static class AutomationMatcher
                 AliasMatches(pattern, alias);
             }
         }
-    }
-
-    public static bool Matches(string triggerType, int? triggerCollectionId, string? aliasPattern, string eventType, int eventCollectionId, string? alias)
-    {
-        if (triggerType != eventType)
-        {
-            return false;
-        }
-        if (triggerCollectionId is not null && triggerCollectionId != eventCollectionId)
-        {
-            return false;
-        }
-        if (eventType == ArtifactEventTypes.LinkArtifact)
-        {
-            // A new-version trigger whose collection was deleted matches nothing.
-            return triggerCollectionId is not null;
-        }
-
-        return alias is not null && AliasMatches(aliasPattern ?? "", alias);
     }
 
     /// <summary>The pattern must match the whole alias; a pattern that cannot be compiled, or a timeout, counts as no match.</summary>

@@ -39,9 +39,7 @@ public sealed record AutomationSummary(
     string CreatedBy)
 {
     /// <summary>How the list shows the trigger: the event and its collection or alias pattern.</summary>
-    public string TriggerLabel => EventType == Artifacts.ArtifactEventTypes.LinkArtifact
-        ? $"New version in {Collection ?? "(deleted collection)"}"
-        : $"Alias matching /{AliasPattern}/" + (Collection is null ? "" : $" in {Collection}");
+    public string TriggerLabel => Trigger.Label(EventType, Collection, AliasPattern);
 }
 
 public sealed record LaunchAction(string? Job, int? JobVersion, string? Queue, string? DestinationProject, string? Overrides);

@@ -129,12 +129,12 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         var masked = secretNames.ToDictionary(n => n, _ => Masked, StringComparer.Ordinal);
         var collectionId = string.IsNullOrWhiteSpace(collection) ? null
             : await db.ArtifactCollections.Where(c => c.ProjectId == access.ProjectId && c.Name == collection).Select(c => (int?)c.Id).FirstOrDefaultAsync(ct);
+        var draft = new Trigger(eventType, collectionId, aliasPattern?.Trim());
         var recent = await db.ArtifactEvents.Where(e => e.ProjectId == access.ProjectId && e.Type == eventType)
             .OrderByDescending(e => e.Id).Take(500)
             .Select(e => new { e.Id, e.CollectionId, e.Alias, e.Type })
             .ToListAsync(ct);
-        var match = recent.FirstOrDefault(e => (collectionId is null && string.IsNullOrWhiteSpace(collection) || e.CollectionId == collectionId)
-            && (eventType != ArtifactEventTypes.AddArtifactAlias || AutomationMatcher.PatternError(aliasPattern) is null && AutomationMatcher.AliasMatches(aliasPattern!, e.Alias ?? "")));
+        var match = recent.FirstOrDefault(e => draft.Matches(e.Type, e.CollectionId, e.Alias));
 
         try
         {
@@ -185,9 +185,9 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         }
 
         var description = ArtifactRules.Description(input.Description);
-        if (input.EventType is not (ArtifactEventTypes.LinkArtifact or ArtifactEventTypes.AddArtifactAlias))
+        if (Trigger.Check(input.EventType, input.Collection, input.AliasPattern) is var (field, message))
         {
-            throw new InputException("eventType", $"Event type must be {ArtifactEventTypes.LinkArtifact} or {ArtifactEventTypes.AddArtifactAlias}.");
+            throw new InputException(field, message);
         }
 
         int? collectionId = null;
@@ -197,20 +197,8 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
                 .Select(c => (int?)c.Id).FirstOrDefaultAsync(ct)
                 ?? throw new InputException("collection", $"The project has no collection '{input.Collection.Trim()}'.");
         }
-        else if (input.EventType == ArtifactEventTypes.LinkArtifact)
-        {
-            throw new InputException("collection", "Choose the artifact collection whose new versions trigger this automation.");
-        }
 
-        string? pattern = null;
-        if (input.EventType == ArtifactEventTypes.AddArtifactAlias)
-        {
-            pattern = input.AliasPattern?.Trim();
-            if (AutomationMatcher.PatternError(pattern) is { } patternError)
-            {
-                throw new InputException("aliasPattern", patternError);
-            }
-        }
+        var pattern = input.EventType == ArtifactEventTypes.AddArtifactAlias ? input.AliasPattern?.Trim() : null;
 
         if (!actions.Exists(input.ActionType))
         {

@@ -112,13 +112,9 @@ public partial class AutomationWizard
         _errors.Clear();
         if (_step == 0)
         {
-            if (_eventType == ArtifactEventTypes.LinkArtifact && string.IsNullOrWhiteSpace(_collection))
+            if (Trigger.Check(_eventType, _collection, _aliasPattern) is var (field, message))
             {
-                _errors["collection"] = "Choose the artifact collection whose new versions trigger this automation.";
-            }
-            if (_eventType == ArtifactEventTypes.AddArtifactAlias && AutomationMatcher.PatternError(_aliasPattern) is { } patternError)
-            {
-                _errors["aliasPattern"] = patternError;
+                _errors[field] = message;
             }
             if (_actionType == ActionTypes.Job && _jobs.Count == 0)
             {
