@@ -8,6 +8,12 @@ public sealed record Actor(string UserId, string UserName, bool IsInstanceAdmin 
 {
     public const string InstanceAdminClaim = "automations:instance_admin";
 
+    /// <summary>
+    /// Lets API endpoints take the caller as a parameter (<c>(string team, Actor actor, …) =&gt;</c>). Their group requires an
+    /// authenticated caller, so it is always there; an endpoint outside such a group answers 400 without one.
+    /// </summary>
+    public static ValueTask<Actor?> BindAsync(HttpContext context) => ValueTask.FromResult(FromPrincipal(context.User));
+
     public static Actor? FromPrincipal(ClaimsPrincipal principal)
     {
         var id = principal.FindFirstValue(ClaimTypes.NameIdentifier);

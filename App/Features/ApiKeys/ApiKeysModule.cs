@@ -1,4 +1,5 @@
 using Automations.Infrastructure.Api;
+using Automations.Infrastructure;
 
 namespace Automations.Features.ApiKeys;
 
@@ -10,10 +11,10 @@ public static class ApiKeysModule
     public static IEndpointRouteBuilder MapApiKeys(this IEndpointRouteBuilder endpoints)
     {
         var keys = endpoints.MapApiGroup("api-keys", "API keys");
-        keys.MapGet("/", (HttpContext http, ApiKeyService service, CancellationToken ct) => service.ListAsync(http.User.Actor(), ct));
-        keys.MapDelete("/{id:int}", async (int id, HttpContext http, ApiKeyService service, CancellationToken ct) =>
+        keys.MapGet("/", (Actor actor, ApiKeyService service, CancellationToken ct) => service.ListAsync(actor, ct));
+        keys.MapDelete("/{id:int}", async (int id, Actor actor, ApiKeyService service, CancellationToken ct) =>
         {
-            await service.RevokeAsync(http.User.Actor(), id, ct);
+            await service.RevokeAsync(actor, id, ct);
             return Results.NoContent();
         });
         return endpoints;

@@ -1,4 +1,5 @@
 using Automations.Infrastructure.Api;
+using Automations.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Automations.Features.Artifacts;
@@ -16,49 +17,49 @@ public static class ArtifactsModule
     public static IEndpointRouteBuilder MapArtifacts(this IEndpointRouteBuilder endpoints)
     {
         var projects = endpoints.MapApiGroup("teams/{team}/projects", "Artifacts");
-        projects.MapGet("/", (string team, HttpContext http, ArtifactService service, CancellationToken ct) =>
-            service.ListProjectsAsync(http.User.Actor(), team, ct));
-        projects.MapPost("/", async (string team, CreateProjectRequest body, HttpContext http, ArtifactService service, CancellationToken ct) =>
+        projects.MapGet("/", (string team, Actor actor, ArtifactService service, CancellationToken ct) =>
+            service.ListProjectsAsync(actor, team, ct));
+        projects.MapPost("/", async (string team, CreateProjectRequest body, Actor actor, ArtifactService service, CancellationToken ct) =>
         {
-            var created = await service.CreateProjectAsync(http.User.Actor(), team, body.Name, body.Description, ct);
+            var created = await service.CreateProjectAsync(actor, team, body.Name, body.Description, ct);
             return Results.Created($"{ApiEndpoints.Prefix}/teams/{team}/projects/{created.Name}", created);
         });
-        projects.MapGet("/{project}", async (string team, string project, HttpContext http, ArtifactService service, CancellationToken ct) =>
+        projects.MapGet("/{project}", async (string team, string project, Actor actor, ArtifactService service, CancellationToken ct) =>
         {
-            var access = await service.GetProjectAsync(http.User.Actor(), team, project, ct);
+            var access = await service.GetProjectAsync(actor, team, project, ct);
             return new { access.ProjectId, access.Name, access.Description, Team = access.Team.Slug, Role = access.Team.Role };
         });
 
         var collections = projects.MapGroup("/{project}/collections");
-        collections.MapGet("/", (string team, string project, HttpContext http, ArtifactService service, CancellationToken ct) =>
-            service.ListCollectionsAsync(http.User.Actor(), team, project, ct));
-        collections.MapPost("/", async (string team, string project, CreateCollectionRequest body, HttpContext http, ArtifactService service, CancellationToken ct) =>
+        collections.MapGet("/", (string team, string project, Actor actor, ArtifactService service, CancellationToken ct) =>
+            service.ListCollectionsAsync(actor, team, project, ct));
+        collections.MapPost("/", async (string team, string project, CreateCollectionRequest body, Actor actor, ArtifactService service, CancellationToken ct) =>
         {
-            var created = await service.CreateCollectionAsync(http.User.Actor(), team, project, body.Name, body.Type, body.Description, ct);
+            var created = await service.CreateCollectionAsync(actor, team, project, body.Name, body.Type, body.Description, ct);
             return Results.Created($"{ApiEndpoints.Prefix}/teams/{team}/projects/{project}/collections/{created.Name}", created);
         });
-        collections.MapGet("/{collection}", (string team, string project, string collection, HttpContext http, ArtifactService service, CancellationToken ct) =>
-            service.GetCollectionAsync(http.User.Actor(), team, project, collection, ct));
+        collections.MapGet("/{collection}", (string team, string project, string collection, Actor actor, ArtifactService service, CancellationToken ct) =>
+            service.GetCollectionAsync(actor, team, project, collection, ct));
 
         var versions = collections.MapGroup("/{collection}/versions");
-        versions.MapGet("/", (string team, string project, string collection, HttpContext http, ArtifactService service, CancellationToken ct, int page = 1, int pageSize = 50) =>
-            service.ListVersionsAsync(http.User.Actor(), team, project, collection, page, pageSize, ct));
-        versions.MapPost("/", async (string team, string project, string collection, LogVersionRequest body, HttpContext http, ArtifactService service,
+        versions.MapGet("/", (string team, string project, string collection, Actor actor, ArtifactService service, CancellationToken ct, int page = 1, int pageSize = 50) =>
+            service.ListVersionsAsync(actor, team, project, collection, page, pageSize, ct));
+        versions.MapPost("/", async (string team, string project, string collection, LogVersionRequest body, Actor actor, ArtifactService service,
             [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, CancellationToken ct) =>
         {
-            var logged = await service.LogVersionAsync(http.User.Actor(), team, project, collection, body, idempotencyKey, ct);
+            var logged = await service.LogVersionAsync(actor, team, project, collection, body, idempotencyKey, ct);
             var location = $"{ApiEndpoints.Prefix}/teams/{team}/projects/{project}/collections/{collection}/versions/{logged.Version.Version}";
             return logged.Created ? Results.Created(location, logged.Version) : Results.Ok(logged.Version);
         }).WithSummary("Log a version").WithDescription("Send Idempotency-Key to make retries safe: a repeat returns the first result (200) and creates nothing.");
-        versions.MapGet("/{reference}", (string team, string project, string collection, string reference, HttpContext http, ArtifactService service, CancellationToken ct) =>
-            service.GetVersionAsync(http.User.Actor(), team, project, collection, reference, ct));
-        versions.MapPost("/{reference}/aliases", (string team, string project, string collection, string reference, AddAliasRequest body, HttpContext http, ArtifactService service, CancellationToken ct) =>
-            service.AddAliasAsync(http.User.Actor(), team, project, collection, reference, body.Alias, ct));
-        versions.MapDelete("/{reference}/aliases/{alias}", (string team, string project, string collection, string reference, string alias, HttpContext http, ArtifactService service, CancellationToken ct) =>
-            service.RemoveAliasAsync(http.User.Actor(), team, project, collection, reference, alias, ct));
+        versions.MapGet("/{reference}", (string team, string project, string collection, string reference, Actor actor, ArtifactService service, CancellationToken ct) =>
+            service.GetVersionAsync(actor, team, project, collection, reference, ct));
+        versions.MapPost("/{reference}/aliases", (string team, string project, string collection, string reference, AddAliasRequest body, Actor actor, ArtifactService service, CancellationToken ct) =>
+            service.AddAliasAsync(actor, team, project, collection, reference, body.Alias, ct));
+        versions.MapDelete("/{reference}/aliases/{alias}", (string team, string project, string collection, string reference, string alias, Actor actor, ArtifactService service, CancellationToken ct) =>
+            service.RemoveAliasAsync(actor, team, project, collection, reference, alias, ct));
 
-        projects.MapGet("/{project}/events", (string team, string project, HttpContext http, ArtifactService service, CancellationToken ct, int page = 1, int pageSize = 50) =>
-            service.ListEventsAsync(http.User.Actor(), team, project, page, pageSize, ct));
+        projects.MapGet("/{project}/events", (string team, string project, Actor actor, ArtifactService service, CancellationToken ct, int page = 1, int pageSize = 50) =>
+            service.ListEventsAsync(actor, team, project, page, pageSize, ct));
         return endpoints;
     }
 }

@@ -1,4 +1,5 @@
 using Automations.Infrastructure.Api;
+using Automations.Infrastructure;
 
 namespace Automations.Features.Automations;
 
@@ -19,29 +20,29 @@ public static class AutomationsModule
     public static IEndpointRouteBuilder MapAutomations(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapApiGroup("teams/{team}/projects/{project}/automations", "Automations");
-        group.MapGet("/", (string team, string project, HttpContext http, AutomationService service, CancellationToken ct) =>
-            service.ListAsync(http.User.Actor(), team, project, ct));
-        group.MapGet("/{id:int}", (string team, string project, int id, HttpContext http, AutomationService service, CancellationToken ct) =>
-            service.GetAsync(http.User.Actor(), team, project, id, ct));
-        group.MapPost("/", async (string team, string project, AutomationInput body, HttpContext http, AutomationService service, CancellationToken ct) =>
+        group.MapGet("/", (string team, string project, Actor actor, AutomationService service, CancellationToken ct) =>
+            service.ListAsync(actor, team, project, ct));
+        group.MapGet("/{id:int}", (string team, string project, int id, Actor actor, AutomationService service, CancellationToken ct) =>
+            service.GetAsync(actor, team, project, id, ct));
+        group.MapPost("/", async (string team, string project, AutomationInput body, Actor actor, AutomationService service, CancellationToken ct) =>
         {
-            var created = await service.CreateAsync(http.User.Actor(), team, project, body, ct);
+            var created = await service.CreateAsync(actor, team, project, body, ct);
             return Results.Created($"{ApiEndpoints.Prefix}/teams/{team}/projects/{project}/automations/{created.Summary.Id}", created);
         });
-        group.MapPut("/{id:int}", (string team, string project, int id, AutomationInput body, HttpContext http, AutomationService service, CancellationToken ct) =>
-            service.UpdateAsync(http.User.Actor(), team, project, id, body, ct));
-        group.MapPut("/{id:int}/enabled", async (string team, string project, int id, EnabledRequest body, HttpContext http, AutomationService service, CancellationToken ct) =>
+        group.MapPut("/{id:int}", (string team, string project, int id, AutomationInput body, Actor actor, AutomationService service, CancellationToken ct) =>
+            service.UpdateAsync(actor, team, project, id, body, ct));
+        group.MapPut("/{id:int}/enabled", async (string team, string project, int id, EnabledRequest body, Actor actor, AutomationService service, CancellationToken ct) =>
         {
-            await service.SetEnabledAsync(http.User.Actor(), team, project, id, body.Enabled, ct);
+            await service.SetEnabledAsync(actor, team, project, id, body.Enabled, ct);
             return Results.NoContent();
         });
-        group.MapDelete("/{id:int}", async (string team, string project, int id, HttpContext http, AutomationService service, CancellationToken ct) =>
+        group.MapDelete("/{id:int}", async (string team, string project, int id, Actor actor, AutomationService service, CancellationToken ct) =>
         {
-            await service.DeleteAsync(http.User.Actor(), team, project, id, ct);
+            await service.DeleteAsync(actor, team, project, id, ct);
             return Results.NoContent();
         });
-        group.MapPost("/preview", (string team, string project, PreviewRequest body, HttpContext http, AutomationService service, CancellationToken ct) =>
-            service.PreviewAsync(http.User.Actor(), team, project, body.EventType, body.Collection, body.AliasPattern, body.PayloadTemplate, ct));
+        group.MapPost("/preview", (string team, string project, PreviewRequest body, Actor actor, AutomationService service, CancellationToken ct) =>
+            service.PreviewAsync(actor, team, project, body.EventType, body.Collection, body.AliasPattern, body.PayloadTemplate, ct));
         return endpoints;
     }
 }

@@ -2,6 +2,7 @@ using Automations.Features.Artifacts;
 using Automations.Infrastructure.Api;
 using Automations.Infrastructure.Outbound;
 using Automations.Infrastructure.Telemetry;
+using Automations.Infrastructure;
 using Microsoft.Extensions.Options;
 
 namespace Automations.Features.Dispatch;
@@ -41,19 +42,19 @@ public static class DispatchModule
     public static IEndpointRouteBuilder MapDispatch(this IEndpointRouteBuilder endpoints)
     {
         var runs = endpoints.MapApiGroup("teams/{team}/projects/{project}/runs", "Runs");
-        runs.MapGet("/", (string team, string project, HttpContext http, DispatchService service, CancellationToken ct,
+        runs.MapGet("/", (string team, string project, Actor actor, DispatchService service, CancellationToken ct,
                 int? automationId = null, RunStatus? status = null, int page = 1, int pageSize = 50) =>
-            service.ListRunsAsync(http.User.Actor(), team, project, automationId, status, page, pageSize, ct));
-        runs.MapGet("/{id:long}", (string team, string project, long id, HttpContext http, DispatchService service, CancellationToken ct) =>
-            service.GetRunAsync(http.User.Actor(), team, project, id, ct));
-        runs.MapPost("/{id:long}/redeliver", (string team, string project, long id, HttpContext http, DispatchService service, CancellationToken ct) =>
-            service.RedeliverAsync(http.User.Actor(), team, project, id, ct));
+            service.ListRunsAsync(actor, team, project, automationId, status, page, pageSize, ct));
+        runs.MapGet("/{id:long}", (string team, string project, long id, Actor actor, DispatchService service, CancellationToken ct) =>
+            service.GetRunAsync(actor, team, project, id, ct));
+        runs.MapPost("/{id:long}/redeliver", (string team, string project, long id, Actor actor, DispatchService service, CancellationToken ct) =>
+            service.RedeliverAsync(actor, team, project, id, ct));
         var deliveries = endpoints.MapApiGroup("teams/{team}/webhooks/{id:int}", "Webhooks");
-        deliveries.MapGet("/deliveries", (string team, int id, HttpContext http, DispatchService service, CancellationToken ct,
+        deliveries.MapGet("/deliveries", (string team, int id, Actor actor, DispatchService service, CancellationToken ct,
                 RunStatus? status = null, int page = 1, int pageSize = 50) =>
-            service.ListWebhookDeliveriesAsync(http.User.Actor(), team, id, status, page, pageSize, ct));
-        deliveries.MapPost("/recover", (string team, int id, RecoverRequest body, HttpContext http, DispatchService service, CancellationToken ct) =>
-            service.RecoverAsync(http.User.Actor(), team, id, body.Since, ct));
+            service.ListWebhookDeliveriesAsync(actor, team, id, status, page, pageSize, ct));
+        deliveries.MapPost("/recover", (string team, int id, RecoverRequest body, Actor actor, DispatchService service, CancellationToken ct) =>
+            service.RecoverAsync(actor, team, id, body.Since, ct));
         return endpoints;
     }
 

@@ -1,7 +1,8 @@
-using Automations.Features.Automations;
 using Automations.Features.Automations.Actions;
+using Automations.Features.Automations;
 using Automations.Infrastructure.Api;
 using Automations.Infrastructure.Telemetry;
+using Automations.Infrastructure;
 
 namespace Automations.Features.Launch;
 
@@ -24,80 +25,80 @@ public static class LaunchModule
     public static IEndpointRouteBuilder MapLaunch(this IEndpointRouteBuilder endpoints)
     {
         var jobs = endpoints.MapApiGroup("teams/{team}/launch/jobs", "Launch jobs");
-        jobs.MapGet("/", (string team, HttpContext http, LaunchService service, CancellationToken ct) =>
-            service.ListJobsAsync(http.User.Actor(), team, ct));
-        jobs.MapGet("/{job}", (string team, string job, HttpContext http, LaunchService service, CancellationToken ct) =>
-            service.GetJobAsync(http.User.Actor(), team, job, ct));
-        jobs.MapPost("/", async (string team, JobInput body, HttpContext http, LaunchService service, CancellationToken ct) =>
+        jobs.MapGet("/", (string team, Actor actor, LaunchService service, CancellationToken ct) =>
+            service.ListJobsAsync(actor, team, ct));
+        jobs.MapGet("/{job}", (string team, string job, Actor actor, LaunchService service, CancellationToken ct) =>
+            service.GetJobAsync(actor, team, job, ct));
+        jobs.MapPost("/", async (string team, JobInput body, Actor actor, LaunchService service, CancellationToken ct) =>
         {
-            var created = await service.CreateJobAsync(http.User.Actor(), team, body, ct);
+            var created = await service.CreateJobAsync(actor, team, body, ct);
             return Results.Created($"{ApiEndpoints.Prefix}/teams/{team}/launch/jobs/{created.Job.Name}", created);
         });
-        jobs.MapPost("/{job}/versions", async (string team, string job, JobVersionInput body, HttpContext http, LaunchService service, CancellationToken ct) =>
+        jobs.MapPost("/{job}/versions", async (string team, string job, JobVersionInput body, Actor actor, LaunchService service, CancellationToken ct) =>
         {
-            var created = await service.AddVersionAsync(http.User.Actor(), team, job, body, ct);
+            var created = await service.AddVersionAsync(actor, team, job, body, ct);
             return Results.Created($"{ApiEndpoints.Prefix}/teams/{team}/launch/jobs/{job}", created);
         });
-        jobs.MapDelete("/{job}", async (string team, string job, HttpContext http, LaunchService service, CancellationToken ct) =>
+        jobs.MapDelete("/{job}", async (string team, string job, Actor actor, LaunchService service, CancellationToken ct) =>
         {
-            await service.DeleteJobAsync(http.User.Actor(), team, job, ct);
+            await service.DeleteJobAsync(actor, team, job, ct);
             return Results.NoContent();
         });
 
         var queues = endpoints.MapApiGroup("teams/{team}/launch/queues", "Launch queues");
-        queues.MapGet("/", (string team, HttpContext http, LaunchService service, CancellationToken ct) =>
-            service.ListQueuesAsync(http.User.Actor(), team, ct));
-        queues.MapGet("/{queue}", (string team, string queue, HttpContext http, LaunchService service, CancellationToken ct) =>
-            service.GetQueueAsync(http.User.Actor(), team, queue, ct));
-        queues.MapPost("/", async (string team, QueueInput body, HttpContext http, LaunchService service, CancellationToken ct) =>
+        queues.MapGet("/", (string team, Actor actor, LaunchService service, CancellationToken ct) =>
+            service.ListQueuesAsync(actor, team, ct));
+        queues.MapGet("/{queue}", (string team, string queue, Actor actor, LaunchService service, CancellationToken ct) =>
+            service.GetQueueAsync(actor, team, queue, ct));
+        queues.MapPost("/", async (string team, QueueInput body, Actor actor, LaunchService service, CancellationToken ct) =>
         {
-            var created = await service.CreateQueueAsync(http.User.Actor(), team, body, ct);
+            var created = await service.CreateQueueAsync(actor, team, body, ct);
             return Results.Created($"{ApiEndpoints.Prefix}/teams/{team}/launch/queues/{created.Name}", created);
         });
-        queues.MapDelete("/{queue}", async (string team, string queue, HttpContext http, LaunchService service, CancellationToken ct) =>
+        queues.MapDelete("/{queue}", async (string team, string queue, Actor actor, LaunchService service, CancellationToken ct) =>
         {
-            await service.DeleteQueueAsync(http.User.Actor(), team, queue, ct);
+            await service.DeleteQueueAsync(actor, team, queue, ct);
             return Results.NoContent();
         });
-        queues.MapGet("/{queue}/runs", (string team, string queue, HttpContext http, LaunchService service, CancellationToken ct,
+        queues.MapGet("/{queue}/runs", (string team, string queue, Actor actor, LaunchService service, CancellationToken ct,
                 LaunchRunStatus? status = null, int page = 1, int pageSize = 50) =>
-            service.ListRunsAsync(http.User.Actor(), team, queue, status, page, pageSize, ct));
-        queues.MapPost("/{queue}/runs", async (string team, string queue, LaunchRequest body, HttpContext http, LaunchService service, CancellationToken ct) =>
+            service.ListRunsAsync(actor, team, queue, status, page, pageSize, ct));
+        queues.MapPost("/{queue}/runs", async (string team, string queue, LaunchRequest body, Actor actor, LaunchService service, CancellationToken ct) =>
         {
-            var created = await service.LaunchAsync(http.User.Actor(), team, queue, body, ct);
+            var created = await service.LaunchAsync(actor, team, queue, body, ct);
             return Results.Created($"{ApiEndpoints.Prefix}/teams/{team}/launch/runs/{created.Id}", created);
         });
         // The agent protocol: 200 with a run, or 204 when the queue is empty.
-        queues.MapPost("/{queue}/claim", async (string team, string queue, AgentRequest body, HttpContext http, LaunchService service, CancellationToken ct) =>
-            await service.ClaimAsync(http.User.Actor(), team, queue, body.AgentId, ct) is { } run ? Results.Ok(run) : Results.NoContent())
+        queues.MapPost("/{queue}/claim", async (string team, string queue, AgentRequest body, Actor actor, LaunchService service, CancellationToken ct) =>
+            await service.ClaimAsync(actor, team, queue, body.AgentId, ct) is { } run ? Results.Ok(run) : Results.NoContent())
             .Produces<ClaimedRun>().Produces(StatusCodes.Status204NoContent);
 
         var runs = endpoints.MapApiGroup("teams/{team}/launch/runs", "Launch runs");
-        runs.MapGet("/", (string team, HttpContext http, LaunchService service, CancellationToken ct,
+        runs.MapGet("/", (string team, Actor actor, LaunchService service, CancellationToken ct,
                 LaunchRunStatus? status = null, int page = 1, int pageSize = 50) =>
-            service.ListRunsAsync(http.User.Actor(), team, null, status, page, pageSize, ct));
-        runs.MapGet("/{id:long}", (string team, long id, HttpContext http, LaunchService service, CancellationToken ct) =>
-            service.GetRunAsync(http.User.Actor(), team, id, ct));
-        runs.MapPost("/{id:long}/cancel", (string team, long id, HttpContext http, LaunchService service, CancellationToken ct) =>
-            service.CancelAsync(http.User.Actor(), team, id, ct));
-        runs.MapPost("/{id:long}/status", (string team, long id, StatusReport body, HttpContext http, LaunchService service, CancellationToken ct) =>
-            service.ReportStatusAsync(http.User.Actor(), team, id, body, ct));
-        runs.MapPost("/{id:long}/output", (string team, long id, OutputChunk body, HttpContext http, LaunchService service, CancellationToken ct) =>
-            service.AppendOutputAsync(http.User.Actor(), team, id, body, ct));
+            service.ListRunsAsync(actor, team, null, status, page, pageSize, ct));
+        runs.MapGet("/{id:long}", (string team, long id, Actor actor, LaunchService service, CancellationToken ct) =>
+            service.GetRunAsync(actor, team, id, ct));
+        runs.MapPost("/{id:long}/cancel", (string team, long id, Actor actor, LaunchService service, CancellationToken ct) =>
+            service.CancelAsync(actor, team, id, ct));
+        runs.MapPost("/{id:long}/status", (string team, long id, StatusReport body, Actor actor, LaunchService service, CancellationToken ct) =>
+            service.ReportStatusAsync(actor, team, id, body, ct));
+        runs.MapPost("/{id:long}/output", (string team, long id, OutputChunk body, Actor actor, LaunchService service, CancellationToken ct) =>
+            service.AppendOutputAsync(actor, team, id, body, ct));
 
         var agents = endpoints.MapApiGroup("teams/{team}/launch/agents", "Launch agents");
-        agents.MapGet("/", (string team, HttpContext http, LaunchService service, CancellationToken ct) =>
-            service.ListAgentsAsync(http.User.Actor(), team, ct));
-        agents.MapPost("/", async (string team, AgentRegistration body, HttpContext http, LaunchService service, CancellationToken ct) =>
+        agents.MapGet("/", (string team, Actor actor, LaunchService service, CancellationToken ct) =>
+            service.ListAgentsAsync(actor, team, ct));
+        agents.MapPost("/", async (string team, AgentRegistration body, Actor actor, LaunchService service, CancellationToken ct) =>
         {
-            var registered = await service.RegisterAgentAsync(http.User.Actor(), team, body, ct);
+            var registered = await service.RegisterAgentAsync(actor, team, body, ct);
             return Results.Created($"{ApiEndpoints.Prefix}/teams/{team}/launch/agents/{registered.AgentId}", registered);
         });
-        agents.MapPost("/{id:int}/heartbeat", (string team, int id, HttpContext http, LaunchService service, CancellationToken ct) =>
-            service.HeartbeatAsync(http.User.Actor(), team, id, ct));
-        agents.MapPost("/{id:int}/stop", async (string team, int id, HttpContext http, LaunchService service, CancellationToken ct) =>
+        agents.MapPost("/{id:int}/heartbeat", (string team, int id, Actor actor, LaunchService service, CancellationToken ct) =>
+            service.HeartbeatAsync(actor, team, id, ct));
+        agents.MapPost("/{id:int}/stop", async (string team, int id, Actor actor, LaunchService service, CancellationToken ct) =>
         {
-            await service.StopAgentAsync(http.User.Actor(), team, id, ct);
+            await service.StopAgentAsync(actor, team, id, ct);
             return Results.NoContent();
         });
         return endpoints;

@@ -1,4 +1,5 @@
 using Automations.Infrastructure.Api;
+using Automations.Infrastructure;
 
 namespace Automations.Features.Secrets;
 
@@ -13,21 +14,21 @@ public static class SecretsModule
     public static IEndpointRouteBuilder MapSecrets(this IEndpointRouteBuilder endpoints)
     {
         var secrets = endpoints.MapApiGroup("teams/{team}/secrets", "Team secrets");
-        secrets.MapGet("/", (string team, HttpContext http, SecretService service, CancellationToken ct) =>
-            service.ListAsync(http.User.Actor(), team, ct));
-        secrets.MapPost("/", async (string team, CreateSecretRequest body, HttpContext http, SecretService service, CancellationToken ct) =>
+        secrets.MapGet("/", (string team, Actor actor, SecretService service, CancellationToken ct) =>
+            service.ListAsync(actor, team, ct));
+        secrets.MapPost("/", async (string team, CreateSecretRequest body, Actor actor, SecretService service, CancellationToken ct) =>
         {
-            var created = await service.CreateAsync(http.User.Actor(), team, body.Name, body.Value, ct);
+            var created = await service.CreateAsync(actor, team, body.Name, body.Value, ct);
             return Results.Created($"{ApiEndpoints.Prefix}/teams/{team}/secrets/{created.Name}", created);
         });
-        secrets.MapPut("/{name}", async (string team, string name, ReplaceSecretRequest body, HttpContext http, SecretService service, CancellationToken ct) =>
+        secrets.MapPut("/{name}", async (string team, string name, ReplaceSecretRequest body, Actor actor, SecretService service, CancellationToken ct) =>
         {
-            await service.ReplaceAsync(http.User.Actor(), team, name, body.Value, ct);
+            await service.ReplaceAsync(actor, team, name, body.Value, ct);
             return Results.NoContent();
         });
-        secrets.MapDelete("/{name}", async (string team, string name, HttpContext http, SecretService service, CancellationToken ct) =>
+        secrets.MapDelete("/{name}", async (string team, string name, Actor actor, SecretService service, CancellationToken ct) =>
         {
-            await service.DeleteAsync(http.User.Actor(), team, name, ct);
+            await service.DeleteAsync(actor, team, name, ct);
             return Results.NoContent();
         });
         return endpoints;

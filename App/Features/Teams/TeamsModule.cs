@@ -1,4 +1,5 @@
 using Automations.Infrastructure.Api;
+using Automations.Infrastructure;
 
 namespace Automations.Features.Teams;
 
@@ -16,27 +17,27 @@ public static class TeamsModule
     public static IEndpointRouteBuilder MapTeams(this IEndpointRouteBuilder endpoints)
     {
         var teams = endpoints.MapApiGroup("teams", "Teams");
-        teams.MapGet("/", (HttpContext http, TeamService service, CancellationToken ct) =>
-            service.ListMineAsync(http.User.Actor(), ct));
-        teams.MapPost("/", async (CreateTeamRequest body, HttpContext http, TeamService service, CancellationToken ct) =>
+        teams.MapGet("/", (Actor actor, TeamService service, CancellationToken ct) =>
+            service.ListMineAsync(actor, ct));
+        teams.MapPost("/", async (CreateTeamRequest body, Actor actor, TeamService service, CancellationToken ct) =>
         {
-            var team = await service.CreateAsync(http.User.Actor(), body.Name, body.Slug, ct);
+            var team = await service.CreateAsync(actor, body.Name, body.Slug, ct);
             return Results.Created($"{ApiEndpoints.Prefix}/teams/{team.Slug}", team);
         });
-        teams.MapGet("/{team}", (string team, HttpContext http, TeamService service, CancellationToken ct) =>
-            service.GetAccessAsync(http.User.Actor(), team, ct));
-        teams.MapGet("/{team}/members", (string team, HttpContext http, TeamService service, CancellationToken ct) =>
-            service.ListMembersAsync(http.User.Actor(), team, ct));
-        teams.MapPost("/{team}/members", async (string team, AddMemberRequest body, HttpContext http, TeamService service, CancellationToken ct) =>
-            Results.Created($"{ApiEndpoints.Prefix}/teams/{team}/members", await service.AddMemberAsync(http.User.Actor(), team, body.User, body.Role, ct)));
-        teams.MapPut("/{team}/members/{userId}", async (string team, string userId, ChangeRoleRequest body, HttpContext http, TeamService service, CancellationToken ct) =>
+        teams.MapGet("/{team}", (string team, Actor actor, TeamService service, CancellationToken ct) =>
+            service.GetAccessAsync(actor, team, ct));
+        teams.MapGet("/{team}/members", (string team, Actor actor, TeamService service, CancellationToken ct) =>
+            service.ListMembersAsync(actor, team, ct));
+        teams.MapPost("/{team}/members", async (string team, AddMemberRequest body, Actor actor, TeamService service, CancellationToken ct) =>
+            Results.Created($"{ApiEndpoints.Prefix}/teams/{team}/members", await service.AddMemberAsync(actor, team, body.User, body.Role, ct)));
+        teams.MapPut("/{team}/members/{userId}", async (string team, string userId, ChangeRoleRequest body, Actor actor, TeamService service, CancellationToken ct) =>
         {
-            await service.ChangeRoleAsync(http.User.Actor(), team, userId, body.Role, ct);
+            await service.ChangeRoleAsync(actor, team, userId, body.Role, ct);
             return Results.NoContent();
         });
-        teams.MapDelete("/{team}/members/{userId}", async (string team, string userId, HttpContext http, TeamService service, CancellationToken ct) =>
+        teams.MapDelete("/{team}/members/{userId}", async (string team, string userId, Actor actor, TeamService service, CancellationToken ct) =>
         {
-            await service.RemoveMemberAsync(http.User.Actor(), team, userId, ct);
+            await service.RemoveMemberAsync(actor, team, userId, ct);
             return Results.NoContent();
         });
         return endpoints;

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Automations.Features.ApiKeys;
 
 namespace Automations.Infrastructure.Api;
@@ -18,9 +17,6 @@ public static class ApiEndpoints
             .AddEndpointFilter<ProblemDetailsFilter>()
             .WithTags(tag)
             .DisableAntiforgery();
-
-    public static Actor Actor(this ClaimsPrincipal user) =>
-        Infrastructure.Actor.FromPrincipal(user) ?? throw new InvalidOperationException("The API policy lets only authenticated callers through.");
 
     public static IServiceCollection AddApiAuthentication(this IServiceCollection services)
     {
