@@ -228,8 +228,8 @@ public class ArtifactServiceTests : IAsyncLifetime
             await LogAsync();
         }
 
-        var page1 = await Artifacts.ListEventsAsync(_team.Member, _team.Slug, "vision", page: 1, pageSize: 4);
-        var page3 = await Artifacts.ListEventsAsync(_team.Member, _team.Slug, "vision", page: 3, pageSize: 4);
+        var page1 = await Artifacts.ListEventsAsync(_team.Member, _team.Slug, "vision", new PageRequest(1, 4));
+        var page3 = await Artifacts.ListEventsAsync(_team.Member, _team.Slug, "vision", new PageRequest(3, 4));
 
         Assert.Equal(10, page1.Total);
         Assert.Equal(4, page1.Items.Count);

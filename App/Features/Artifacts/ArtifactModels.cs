@@ -58,6 +58,5 @@ public sealed record EventSummary(
     string Author,
     DateTimeOffset CreatedAt);
 
-public sealed record Paged<T>(IReadOnlyList<T> Items, int Page, int PageSize, int Total);
 
 public sealed record LoggedVersion(VersionDetail Version, bool Created);

@@ -18,7 +18,6 @@ public sealed class ArtifactService(
     IEnumerable<IArtifactEventListener> listeners)
 {
     public const string VersionUriScheme = "wandb-artifact://_id/";
-    private const int MaxPageSize = 200;
 
     // ---- projects ----
 
@@ -115,20 +114,13 @@ public sealed class ArtifactService(
 
     // ---- versions ----
 
-    public async Task<Paged<VersionSummary>> ListVersionsAsync(Actor actor, string team, string project, string collection, int page = 1, int pageSize = 50, CancellationToken ct = default)
+    public async Task<Paged<VersionSummary>> ListVersionsAsync(Actor actor, string team, string project, string collection, PageRequest? paging = null, CancellationToken ct = default)
     {
-        (page, pageSize) = Paging(page, pageSize);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await ProjectAccessAsync(db, actor, team, project, ct);
         var collectionId = await CollectionIdAsync(db, access.ProjectId, collection, ct);
-        var query = db.ArtifactVersions.Where(v => v.CollectionId == collectionId);
-        var total = await query.CountAsync(ct);
-        var rows = await query.OrderByDescending(v => v.Index).Skip((page - 1) * pageSize).Take(pageSize)
-            .Select(v => new { v.Index, v.PublicId, v.Digest, v.Description, Aliases = v.Aliases.OrderBy(a => a.Name).Select(a => a.Name).ToList(), v.CreatedBy, v.CreatedAt })
-            .ToListAsync(ct);
-        return new Paged<VersionSummary>(
-            rows.Select(v => new VersionSummary(v.Index, $"v{v.Index}", v.PublicId, v.Digest, v.Description, v.Aliases, v.CreatedBy, v.CreatedAt)).ToList(),
-            page, pageSize, total);
+        return await db.ArtifactVersions.Where(v => v.CollectionId == collectionId).OrderByDescending(v => v.Index).PageAsync(paging, rows => rows
+            .Select(v => new VersionSummary(v.Index, "v" + v.Index, v.PublicId, v.Digest, v.Description, v.Aliases.OrderBy(a => a.Name).Select(a => a.Name).ToList(), v.CreatedBy, v.CreatedAt)), ct);
     }
 
     /// <summary>A version by index (<c>v3</c>) or alias (<c>production</c>, <c>latest</c>).</summary>
@@ -293,17 +285,12 @@ public sealed class ArtifactService(
 
     // ---- events ----
 
-    public async Task<Paged<EventSummary>> ListEventsAsync(Actor actor, string team, string project, int page = 1, int pageSize = 50, CancellationToken ct = default)
+    public async Task<Paged<EventSummary>> ListEventsAsync(Actor actor, string team, string project, PageRequest? paging = null, CancellationToken ct = default)
     {
-        (page, pageSize) = Paging(page, pageSize);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await ProjectAccessAsync(db, actor, team, project, ct);
-        var query = db.ArtifactEvents.Where(e => e.ProjectId == access.ProjectId);
-        var total = await query.CountAsync(ct);
-        var items = await query.OrderByDescending(e => e.Id).Skip((page - 1) * pageSize).Take(pageSize)
-            .Select(e => new EventSummary(e.Id, e.Type, e.Collection.Name, e.Version.Index, "v" + e.Version.Index, e.Alias, e.Author, e.CreatedAt))
-            .ToListAsync(ct);
-        return new Paged<EventSummary>(items, page, pageSize, total);
+        return await db.ArtifactEvents.Where(e => e.ProjectId == access.ProjectId).OrderByDescending(e => e.Id).PageAsync(paging, rows => rows
+            .Select(e => new EventSummary(e.Id, e.Type, e.Collection.Name, e.Version.Index, "v" + e.Version.Index, e.Alias, e.Author, e.CreatedAt)), ct);
     }
 
     // ---- helpers ----
@@ -445,7 +432,6 @@ public sealed class ArtifactService(
 
     private static string NewPublicId() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(15)).Replace('+', '-').Replace('/', '_');
 
-    private static (int Page, int PageSize) Paging(int page, int pageSize) => (Math.Max(1, page), Math.Clamp(pageSize, 1, MaxPageSize));
 
     private static async Task SaveUniqueAsync(AppDbContext db, string field, string message, CancellationToken ct)
     {

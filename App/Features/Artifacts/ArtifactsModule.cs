@@ -42,8 +42,8 @@ public static class ArtifactsModule
             service.GetCollectionAsync(actor, team, project, collection, ct));
 
         var versions = collections.MapGroup("/{collection}/versions");
-        versions.MapGet("/", (string team, string project, string collection, Actor actor, ArtifactService service, CancellationToken ct, int page = 1, int pageSize = 50) =>
-            service.ListVersionsAsync(actor, team, project, collection, page, pageSize, ct));
+        versions.MapGet("/", (string team, string project, string collection, Actor actor, ArtifactService service, CancellationToken ct, [AsParameters] PageRequest paging) =>
+            service.ListVersionsAsync(actor, team, project, collection, paging, ct));
         versions.MapPost("/", async (string team, string project, string collection, LogVersionRequest body, Actor actor, ArtifactService service,
             [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, CancellationToken ct) =>
         {
@@ -58,8 +58,8 @@ public static class ArtifactsModule
         versions.MapDelete("/{reference}/aliases/{alias}", (string team, string project, string collection, string reference, string alias, Actor actor, ArtifactService service, CancellationToken ct) =>
             service.RemoveAliasAsync(actor, team, project, collection, reference, alias, ct));
 
-        projects.MapGet("/{project}/events", (string team, string project, Actor actor, ArtifactService service, CancellationToken ct, int page = 1, int pageSize = 50) =>
-            service.ListEventsAsync(actor, team, project, page, pageSize, ct));
+        projects.MapGet("/{project}/events", (string team, string project, Actor actor, ArtifactService service, CancellationToken ct, [AsParameters] PageRequest paging) =>
+            service.ListEventsAsync(actor, team, project, paging, ct));
         return endpoints;
     }
 }

@@ -42,17 +42,17 @@ public static class DispatchModule
     public static IEndpointRouteBuilder MapDispatch(this IEndpointRouteBuilder endpoints)
     {
         var runs = endpoints.MapApiGroup("teams/{team}/projects/{project}/runs", "Runs");
-        runs.MapGet("/", (string team, string project, Actor actor, DispatchService service, CancellationToken ct,
-                int? automationId = null, RunStatus? status = null, int page = 1, int pageSize = 50) =>
-            service.ListRunsAsync(actor, team, project, automationId, status, page, pageSize, ct));
+        runs.MapGet("/", (string team, string project, Actor actor, DispatchService service, CancellationToken ct, [AsParameters] PageRequest paging,
+                int? automationId = null, RunStatus? status = null) =>
+            service.ListRunsAsync(actor, team, project, automationId, status, paging, ct));
         runs.MapGet("/{id:long}", (string team, string project, long id, Actor actor, DispatchService service, CancellationToken ct) =>
             service.GetRunAsync(actor, team, project, id, ct));
         runs.MapPost("/{id:long}/redeliver", (string team, string project, long id, Actor actor, DispatchService service, CancellationToken ct) =>
             service.RedeliverAsync(actor, team, project, id, ct));
         var deliveries = endpoints.MapApiGroup("teams/{team}/webhooks/{id:int}", "Webhooks");
-        deliveries.MapGet("/deliveries", (string team, int id, Actor actor, DispatchService service, CancellationToken ct,
-                RunStatus? status = null, int page = 1, int pageSize = 50) =>
-            service.ListWebhookDeliveriesAsync(actor, team, id, status, page, pageSize, ct));
+        deliveries.MapGet("/deliveries", (string team, int id, Actor actor, DispatchService service, CancellationToken ct, [AsParameters] PageRequest paging,
+                RunStatus? status = null) =>
+            service.ListWebhookDeliveriesAsync(actor, team, id, status, paging, ct));
         deliveries.MapPost("/recover", (string team, int id, RecoverRequest body, Actor actor, DispatchService service, CancellationToken ct) =>
             service.RecoverAsync(actor, team, id, body.Since, ct));
         return endpoints;

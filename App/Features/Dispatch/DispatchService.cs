@@ -56,7 +56,7 @@ public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, I
     public const int MaxRecoverBatch = 10_000;
 
     public async Task<Paged<RunSummary>> ListRunsAsync(Actor actor, string team, string project, int? automationId = null, RunStatus? status = null,
-        int page = 1, int pageSize = 50, CancellationToken ct = default)
+        PageRequest? paging = null, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
@@ -66,7 +66,7 @@ public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, I
             query = query.Where(r => r.AutomationId == automationId);
         }
 
-        return await PageAsync(query, status, page, pageSize, ct);
+        return await PageAsync(query, status, paging, ct);
     }
 
     public async Task<RunDetail> GetRunAsync(Actor actor, string team, string project, long runId, CancellationToken ct = default)
@@ -104,27 +104,17 @@ public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, I
 
     /// <summary>A webhook's deliveries across every automation and project of the team, newest first (Team Settings).</summary>
     public async Task<Paged<RunSummary>> ListWebhookDeliveriesAsync(Actor actor, string team, int webhookId, RunStatus? status = null,
-        int page = 1, int pageSize = 50, CancellationToken ct = default)
+        PageRequest? paging = null, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await TeamService.GetAccessAsync(db, actor, team, ct);
         await RequireWebhookAsync(db, access.TeamId, webhookId, ct);
-        return await PageAsync(db.AutomationRuns.Where(r => r.TeamId == access.TeamId && r.WebhookId == webhookId), status, page, pageSize, ct);
+        return await PageAsync(db.AutomationRuns.Where(r => r.TeamId == access.TeamId && r.WebhookId == webhookId), status, paging, ct);
     }
 
     /// <summary>One page of runs, newest first, optionally of one status, with the total.</summary>
-    private static async Task<Paged<RunSummary>> PageAsync(IQueryable<AutomationRun> query, RunStatus? status, int page, int pageSize, CancellationToken ct)
-    {
-        (page, pageSize) = (Math.Max(1, page), Math.Clamp(pageSize, 1, 200));
-        if (status is not null)
-        {
-            query = query.Where(r => r.Status == status);
-        }
-
-        var total = await query.CountAsync(ct);
-        var items = await Project(query.OrderByDescending(r => r.Id).Skip((page - 1) * pageSize).Take(pageSize)).ToListAsync(ct);
-        return new Paged<RunSummary>(items, page, pageSize, total);
-    }
+    private static Task<Paged<RunSummary>> PageAsync(IQueryable<AutomationRun> query, RunStatus? status, PageRequest? paging, CancellationToken ct) =>
+        (status is null ? query : query.Where(r => r.Status == status)).OrderByDescending(r => r.Id).PageAsync(paging, Project, ct);
 
     /// <summary>
     /// After an outage: every failed run of the webhook created since <paramref name="since"/> gets one fresh attempt

@@ -60,9 +60,9 @@ public static class LaunchModule
             await service.DeleteQueueAsync(actor, team, queue, ct);
             return Results.NoContent();
         });
-        queues.MapGet("/{queue}/runs", (string team, string queue, Actor actor, LaunchService service, CancellationToken ct,
-                LaunchRunStatus? status = null, int page = 1, int pageSize = 50) =>
-            service.ListRunsAsync(actor, team, queue, status, page, pageSize, ct));
+        queues.MapGet("/{queue}/runs", (string team, string queue, Actor actor, LaunchService service, CancellationToken ct, [AsParameters] PageRequest paging,
+                LaunchRunStatus? status = null) =>
+            service.ListRunsAsync(actor, team, queue, status, paging, ct));
         queues.MapPost("/{queue}/runs", async (string team, string queue, LaunchRequest body, Actor actor, LaunchService service, CancellationToken ct) =>
         {
             var created = await service.LaunchAsync(actor, team, queue, body, ct);
@@ -74,9 +74,9 @@ public static class LaunchModule
             .Produces<ClaimedRun>().Produces(StatusCodes.Status204NoContent);
 
         var runs = endpoints.MapApiGroup("teams/{team}/launch/runs", "Launch runs");
-        runs.MapGet("/", (string team, Actor actor, LaunchService service, CancellationToken ct,
-                LaunchRunStatus? status = null, int page = 1, int pageSize = 50) =>
-            service.ListRunsAsync(actor, team, null, status, page, pageSize, ct));
+        runs.MapGet("/", (string team, Actor actor, LaunchService service, CancellationToken ct, [AsParameters] PageRequest paging,
+                LaunchRunStatus? status = null) =>
+            service.ListRunsAsync(actor, team, null, status, paging, ct));
         runs.MapGet("/{id:long}", (string team, long id, Actor actor, LaunchService service, CancellationToken ct) =>
             service.GetRunAsync(actor, team, id, ct));
         runs.MapPost("/{id:long}/cancel", (string team, long id, Actor actor, LaunchService service, CancellationToken ct) =>

@@ -190,12 +190,10 @@ public sealed partial class LaunchService(
 
     // ---- Runs ----
 
-    public async Task<Paged<LaunchRunSummary>> ListRunsAsync(Actor actor, string team, string? queue, LaunchRunStatus? status, int page = 1, int pageSize = 50, CancellationToken ct = default)
+    public async Task<Paged<LaunchRunSummary>> ListRunsAsync(Actor actor, string team, string? queue, LaunchRunStatus? status, PageRequest? paging = null, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await TeamService.GetAccessAsync(db, actor, team, ct);
-        page = Math.Max(1, page);
-        pageSize = Math.Clamp(pageSize, 1, 200);
         var query = db.LaunchRuns.Where(r => r.TeamId == access.TeamId);
         if (!string.IsNullOrEmpty(queue))
         {
@@ -209,9 +207,7 @@ public sealed partial class LaunchService(
             query = query.Where(r => r.Status == status);
         }
 
-        var total = await query.CountAsync(ct);
-        var items = await Summaries(query.OrderByDescending(r => r.Id).Skip((page - 1) * pageSize).Take(pageSize)).ToListAsync(ct);
-        return new Paged<LaunchRunSummary>(items, page, pageSize, total);
+        return await query.OrderByDescending(r => r.Id).PageAsync(paging, Summaries, ct);
     }
 
     public async Task<LaunchRunDetail> GetRunAsync(Actor actor, string team, long id, CancellationToken ct = default)
