@@ -40,9 +40,6 @@ public static partial class PayloadTemplate
     [GeneratedRegex(@"\$\{([^}]*)\}")]
     private static partial Regex VariablePattern();
 
-    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$")]
-    private static partial Regex SecretNamePattern();
-
     /// <summary>Problems that prevent saving: invalid JSON (line, column), unknown variables, missing secrets. Empty when valid.</summary>
     /// <param name="allowSecrets">False for launch overrides: the configuration is shown on the run, so secrets belong in the job's environment.</param>
     public static IReadOnlyList<string> Validate(string? template, IReadOnlyCollection<string> secretNames, bool allowSecrets = true)
@@ -65,7 +62,7 @@ public static partial class PayloadTemplate
                 continue;
             }
 
-            if (!SecretNamePattern().IsMatch(name))
+            if (!Secrets.SecretReferences.IsValidName(name))
             {
                 errors.Add($"Unknown variable ${{{name}}}.");
             }

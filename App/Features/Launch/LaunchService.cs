@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Automations.Data;
 using Automations.Features.Artifacts;
 using Automations.Features.Automations;
@@ -20,7 +19,7 @@ namespace Automations.Features.Launch;
 /// Jobs, queues, launch runs and the agents that claim them. Admins manage jobs and queues; members see
 /// them, launch, and cancel runs; agents act with an admin's API key.
 /// </summary>
-public sealed partial class LaunchService(
+public sealed class LaunchService(
     IDbContextFactory<AppDbContext> dbFactory,
     SecretService secrets,
     IOptionsMonitor<LaunchOptions> options,
@@ -38,13 +37,6 @@ public sealed partial class LaunchService(
     public const string ReservedEnvironmentPrefix = "AUTOMATIONS_";
 
     private static readonly JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$")]
-    private static partial Regex EnvironmentNamePattern();
-
-    /// <summary>${NAME} in an environment value: a team secret, resolved when an agent claims the run.</summary>
-    [GeneratedRegex(@"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")]
-    private static partial Regex SecretReference();
 
     // ---- Jobs ----
 
@@ -563,10 +555,10 @@ public sealed partial class LaunchService(
             ?? throw new NotFoundException($"Launch run {runId} not found.");
         // Program output is whatever the job printed: kept, but made storable (no NUL, no lone surrogate).
         var text = TextRules.Sanitize((chunk.Text ?? "").Replace('\0', '\uFFFD'));
-        if (SecretReference().IsMatch(environmentJson))
+        if (SecretReferences.HasReferences(environmentJson))
         {
             var values = await secrets.GetValuesAsync(access.TeamId, ct);
-            text = new SecretRedactor(SecretReference().Matches(environmentJson).Select(m => values.GetValueOrDefault(m.Groups[1].Value))).Redact(text);
+            text = new SecretRedactor(SecretReferences.Names(environmentJson).Select(values.GetValueOrDefault)).Redact(text);
         }
 
         await using var tx = await db.BeginWriteTransactionAsync(ct);
@@ -699,7 +691,7 @@ public sealed partial class LaunchService(
 
     /// <summary>The first ${NAME} in <paramref name="value"/> that names no secret, or null.</summary>
     private static string? MissingSecret(string value, Func<string, bool> exists) =>
-        SecretReference().Matches(value).Select(m => m.Groups[1].Value).FirstOrDefault(n => !exists(n));
+        SecretReferences.Names(value).FirstOrDefault(n => !exists(n));
 
     private async Task<LaunchJobVersion> NewVersionAsync(AppDbContext db, int teamId, JobVersionInput? input, Actor actor, DateTimeOffset now, string prefix, CancellationToken ct)
     {
@@ -736,7 +728,7 @@ public sealed partial class LaunchService(
         foreach (var (key, value) in environment)
         {
             var field = $"{prefix}environment.{key}";
-            if (key is null || !EnvironmentNamePattern().IsMatch(key))
+            if (key is null || !SecretReferences.IsValidName(key))
             {
                 throw new InputException(field, $"Environment variable name '{key}' is invalid: use letters, digits and '_', not starting with a digit.");
             }
@@ -776,7 +768,7 @@ public sealed partial class LaunchService(
     private async Task<(IReadOnlyDictionary<string, string> Environment, string? Missing)> ResolveEnvironmentAsync(string environmentJson, int teamId, CancellationToken ct)
     {
         var environment = JsonSerializer.Deserialize<Dictionary<string, string>>(environmentJson) ?? [];
-        if (!SecretReference().IsMatch(environmentJson))
+        if (!SecretReferences.HasReferences(environmentJson))
         {
             return (environment, null);
         }
@@ -790,7 +782,7 @@ public sealed partial class LaunchService(
                 return (resolved, $"Environment variable {key} references the secret {missing}, which no longer exists.");
             }
 
-            resolved[key] = SecretReference().Replace(value, m => values[m.Groups[1].Value]);
+            resolved[key] = SecretReferences.Resolve(value, name => values[name]);
         }
 
         return (resolved, null);

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Automations.Data;
 using Automations.Features.Teams;
 using Automations.Infrastructure;
@@ -10,15 +9,12 @@ namespace Automations.Features.Secrets;
 /// <summary>What anyone in the team may see of a secret: never its value.</summary>
 public sealed record SecretSummary(int Id, string Name, string UpdatedBy, DateTimeOffset UpdatedAt, IReadOnlyList<string> UsedByWebhooks);
 
-public sealed partial class SecretService(IDbContextFactory<AppDbContext> dbFactory, IDataProtectionProvider dataProtection, TimeProvider clock)
+public sealed class SecretService(IDbContextFactory<AppDbContext> dbFactory, IDataProtectionProvider dataProtection, TimeProvider clock)
 {
     public const int MaxNameLength = 64;
     public const int MaxValueLength = 8192;
 
     private readonly IDataProtector _protector = dataProtection.CreateProtector("Automations.TeamSecrets.v1");
-
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
-    internal static partial Regex NamePattern();
 
     public async Task<IReadOnlyList<SecretSummary>> ListAsync(Actor actor, string teamSlug, CancellationToken ct = default)
     {
@@ -133,7 +129,7 @@ public sealed partial class SecretService(IDbContextFactory<AppDbContext> dbFact
         {
             throw new InputException("name", "Secret name is required.");
         }
-        if (name.Length > MaxNameLength || !NamePattern().IsMatch(name))
+        if (name.Length > MaxNameLength || !SecretReferences.IsValidName(name))
         {
             throw new InputException("name", $"Secret name must start with a letter or underscore and contain only letters, digits and underscores (at most {MaxNameLength}), so that ${{NAME}} can reference it.");
         }
