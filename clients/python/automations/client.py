@@ -63,8 +63,10 @@ class ApiError(AutomationsError):
         reason = self.detail or self.title
         if reason:
             message += f": {reason}"
-        if self.errors:
-            message += " (" + "; ".join(f"{field}: {' '.join(texts)}" for field, texts in self.errors.items()) + ")"
+        # Field errors add what the detail does not already say (a single field's message is often the detail itself).
+        extra = [f"{field}: {' '.join(texts)}" for field, texts in self.errors.items() if ' '.join(texts) != reason]
+        if extra:
+            message += " (" + "; ".join(extra) + ")"
         return message
 
 
@@ -554,7 +556,8 @@ class Api:
             if current is not None and current.done:
                 return self.run(project_path, current.id)
             if time.monotonic() >= deadline:
-                state = "no run yet" if current is None else f"run {current.id} is {current.status}"
+                state = "no run yet" if current is None else f"run {current.id} is {current.status}" + (
+                    f" (last error: {current.last_error})" if current.last_error else "")
                 raise TimeoutError(f"Waited {timeout:g} s for a finished run: {state}.")
             time.sleep(interval)
 
