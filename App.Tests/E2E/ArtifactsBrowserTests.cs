@@ -7,33 +7,21 @@ using static Microsoft.Playwright.Assertions;
 namespace Automations.Tests.E2E;
 
 [Collection(BrowserCollection.Name)]
-public class ArtifactsBrowserTests(BrowserFixture browser) : IAsyncLifetime
+public class ArtifactsBrowserTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    private TeamFixture _team = null!;
-
-    public async ValueTask InitializeAsync()
+    protected override async Task ArrangeAsync(IServiceProvider services)
     {
-        if (browser.SkipReason is not null)
-        {
-            return;
-        }
-
-        _team = await browser.App.CreateTeamAsync($"a{Guid.NewGuid():N}"[..12]);
-        using var scope = browser.App.Services.CreateScope();
-        var artifacts = scope.ServiceProvider.GetRequiredService<ArtifactService>();
-        await artifacts.CreateProjectAsync(_team.Admin, _team.Slug, "vision", null);
-        await artifacts.LogVersionAsync(_team.Admin, _team.Slug, "vision", "eval-set", new LogVersionRequest("first", Aliases: ["production"], Type: "dataset"));
-        await artifacts.LogVersionAsync(_team.Admin, _team.Slug, "vision", "eval-set", new LogVersionRequest("second"));
+        var artifacts = services.GetRequiredService<ArtifactService>();
+        await artifacts.CreateProjectAsync(Team.Admin, Team.Slug, "vision", null);
+        await artifacts.LogVersionAsync(Team.Admin, Team.Slug, "vision", "eval-set", new LogVersionRequest("first", Aliases: ["production"], Type: "dataset"));
+        await artifacts.LogVersionAsync(Team.Admin, Team.Slug, "vision", "eval-set", new LogVersionRequest("second"));
     }
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     [Fact]
     public async Task Member_moves_an_alias_and_sees_the_event_in_activity()
     {
-        var page = await browser.NewPageAsync();
-        await Pages.SignInAsync(page, _team.Member.UserName);
-        var project = $"/teams/{_team.Slug}/projects/vision";
+        var page = await SignedInAsync(Team.Member);
+        var project = $"/teams/{Team.Slug}/projects/vision";
 
         // The collection lists both versions, production on v0.
         await Pages.GotoLiveAsync(page, $"{project}/artifacts/eval-set");
@@ -57,7 +45,7 @@ public class ArtifactsBrowserTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(firstRow).ToContainTextAsync("ADD_ARTIFACT_ALIAS");
         await Expect(firstRow).ToContainTextAsync("eval-set:v1");
         await Expect(firstRow).ToContainTextAsync("production");
-        await Expect(firstRow).ToContainTextAsync(_team.Member.UserName);
+        await Expect(firstRow).ToContainTextAsync(Team.Member.UserName);
         Assert.Equal(6, await page.Locator("[data-testid=events-table] tbody tr").CountAsync());
         await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "automations-activity.png"), FullPage = true });
     }

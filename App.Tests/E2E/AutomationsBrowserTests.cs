@@ -9,34 +9,22 @@ using static Microsoft.Playwright.Assertions;
 namespace Automations.Tests.E2E;
 
 [Collection(BrowserCollection.Name)]
-public class AutomationsBrowserTests(BrowserFixture browser) : IAsyncLifetime
+public class AutomationsBrowserTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    private TeamFixture _team = null!;
-
-    public async ValueTask InitializeAsync()
+    protected override async Task ArrangeAsync(IServiceProvider services)
     {
-        if (browser.SkipReason is not null)
-        {
-            return;
-        }
-
-        _team = await browser.App.CreateTeamAsync($"w{Guid.NewGuid():N}"[..12]);
-        using var scope = browser.App.Services.CreateScope();
-        var artifacts = scope.ServiceProvider.GetRequiredService<ArtifactService>();
-        await artifacts.CreateProjectAsync(_team.Admin, _team.Slug, "vision", null);
-        await artifacts.LogVersionAsync(_team.Admin, _team.Slug, "vision", "eval-set", new LogVersionRequest("first", Type: "dataset"));
-        await scope.ServiceProvider.GetRequiredService<WebhookService>()
-            .CreateAsync(_team.Admin, _team.Slug, new WebhookInput("Slack alerts", "http://localhost:9/slack", null, null));
+        var artifacts = services.GetRequiredService<ArtifactService>();
+        await artifacts.CreateProjectAsync(Team.Admin, Team.Slug, "vision", null);
+        await artifacts.LogVersionAsync(Team.Admin, Team.Slug, "vision", "eval-set", new LogVersionRequest("first", Type: "dataset"));
+        await services.GetRequiredService<WebhookService>()
+            .CreateAsync(Team.Admin, Team.Slug, new WebhookInput("Slack alerts", "http://localhost:9/slack", null, null));
     }
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     [Fact]
     public async Task Member_creates_a_slack_automation_with_the_wizard_then_disables_and_deletes_it()
     {
-        var page = await browser.NewPageAsync();
-        await Pages.SignInAsync(page, _team.Member.UserName);
-        var automations = $"/teams/{_team.Slug}/projects/vision/automations";
+        var page = await SignedInAsync(Team.Member);
+        var automations = $"/teams/{Team.Slug}/projects/vision/automations";
         await Pages.GotoLiveAsync(page, automations);
 
         await page.ClickAsync("[data-testid=new-automation]");
@@ -51,7 +39,7 @@ public class AutomationsBrowserTests(BrowserFixture browser) : IAsyncLifetime
         await page.Locator(".monaco-editor").First.WaitForAsync();
         await page.ClickAsync("[data-testid='preset-Slack']");
         await Expect(page.Locator("[data-testid=preview]")).ToContainTextAsync("\"divider\"");
-        await Expect(page.Locator("[data-testid=preview]")).ToContainTextAsync($"{_team.Slug}/vision/eval-set:v0");
+        await Expect(page.Locator("[data-testid=preview]")).ToContainTextAsync($"{Team.Slug}/vision/eval-set:v0");
         await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "automations-wizard.png"), FullPage = true });
         await page.ClickAsync("[data-testid=wizard-next]");
 
@@ -68,10 +56,10 @@ public class AutomationsBrowserTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(row.Locator("[data-testid=enabled]")).ToHaveTextAsync("Enabled");
         await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "automations-list.png"), FullPage = true });
 
-        using (var scope = browser.App.Services.CreateScope())
+        using (var scope = App.Services.CreateScope())
         {
-            var stored = (await scope.ServiceProvider.GetRequiredService<AutomationService>().ListAsync(_team.Member, _team.Slug, "vision")).Single();
-            var detail = await scope.ServiceProvider.GetRequiredService<AutomationService>().GetAsync(_team.Member, _team.Slug, "vision", stored.Id);
+            var stored = (await scope.ServiceProvider.GetRequiredService<AutomationService>().ListAsync(Team.Member, Team.Slug, "vision")).Single();
+            var detail = await scope.ServiceProvider.GetRequiredService<AutomationService>().GetAsync(Team.Member, Team.Slug, "vision", stored.Id);
             Assert.Equal(PayloadPresets.Slack.Template, detail.PayloadTemplate);
         }
 

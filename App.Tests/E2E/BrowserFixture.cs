@@ -1,8 +1,4 @@
-using System.Net;
 using Automations.Tests.TestInfrastructure;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Automations.Tests.E2E;
@@ -40,9 +36,7 @@ public sealed class BrowserFixture : IAsyncLifetime
             return;
         }
 
-        App.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
-        App.StartServer();
-        BaseUrl = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        BaseUrl = App.StartOnLoopback();
 
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

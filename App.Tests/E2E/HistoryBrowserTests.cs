@@ -9,14 +9,13 @@ using static Microsoft.Playwright.Assertions;
 namespace Automations.Tests.E2E;
 
 [Collection(BrowserCollection.Name)]
-public class HistoryBrowserTests(BrowserFixture browser) : IAsyncLifetime
+public class HistoryBrowserTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    private TeamFixture _team = null!;
     private LoopbackReceiver _receiver = null!;
     private int _automationId;
     private int _status = 404;
 
-    public async ValueTask InitializeAsync()
+    protected override async Task BeforeAsync()
     {
         _receiver = await LoopbackReceiver.StartAsync();
         _receiver.Respond = async context =>
@@ -24,32 +23,27 @@ public class HistoryBrowserTests(BrowserFixture browser) : IAsyncLifetime
             context.Response.StatusCode = _status;
             await context.Response.WriteAsync($"receiver answered {_status}");
         };
-        if (browser.SkipReason is not null)
-        {
-            return;
-        }
-
-        _team = await browser.App.CreateTeamAsync($"h{Guid.NewGuid():N}"[..12]);
-        using var scope = browser.App.Services.CreateScope();
-        var services = scope.ServiceProvider;
-        var hook = await services.GetRequiredService<WebhookService>().CreateAsync(_team.Admin, _team.Slug, new WebhookInput("CI", _receiver.Url("/ci"), null, null));
-        var artifacts = services.GetRequiredService<ArtifactService>();
-        await artifacts.CreateProjectAsync(_team.Admin, _team.Slug, "vision", null);
-        await artifacts.CreateCollectionAsync(_team.Admin, _team.Slug, "vision", "eval-set", "dataset", null);
-        _automationId = (await services.GetRequiredService<AutomationService>().CreateAsync(_team.Member, _team.Slug, "vision", new AutomationInput(
-            "Build", null, ArtifactEventTypes.LinkArtifact, "eval-set", null, ActionTypes.Webhook, hook.Id, PayloadPresets.Default.Template))).Summary.Id;
-        // Delivered by the app's own Hangfire workers; the receiver says 404, so the run fails at once.
-        await artifacts.LogVersionAsync(_team.Member, _team.Slug, "vision", "eval-set", new LogVersionRequest("first"));
     }
 
-    public async ValueTask DisposeAsync() => await _receiver.DisposeAsync();
+    protected override async Task ArrangeAsync(IServiceProvider services)
+    {
+        var hook = await services.GetRequiredService<WebhookService>().CreateAsync(Team.Admin, Team.Slug, new WebhookInput("CI", _receiver.Url("/ci"), null, null));
+        var artifacts = services.GetRequiredService<ArtifactService>();
+        await artifacts.CreateProjectAsync(Team.Admin, Team.Slug, "vision", null);
+        await artifacts.CreateCollectionAsync(Team.Admin, Team.Slug, "vision", "eval-set", "dataset", null);
+        _automationId = (await services.GetRequiredService<AutomationService>().CreateAsync(Team.Member, Team.Slug, "vision", new AutomationInput(
+            "Build", null, ArtifactEventTypes.LinkArtifact, "eval-set", null, ActionTypes.Webhook, hook.Id, PayloadPresets.Default.Template))).Summary.Id;
+        // Delivered by the app's own Hangfire workers; the receiver says 404, so the run fails at once.
+        await artifacts.LogVersionAsync(Team.Member, Team.Slug, "vision", "eval-set", new LogVersionRequest("first"));
+    }
+
+    public override async ValueTask DisposeAsync() => await _receiver.DisposeAsync();
 
     [Fact]
     public async Task Member_sees_a_failed_delivery_with_its_attempt_and_redelivers_it()
     {
-        var page = await browser.NewPageAsync();
-        await Pages.SignInAsync(page, _team.Member.UserName);
-        await Pages.GotoLiveAsync(page, $"/teams/{_team.Slug}/projects/vision/automations/{_automationId}");
+        var page = await SignedInAsync(Team.Member);
+        await Pages.GotoLiveAsync(page, $"/teams/{Team.Slug}/projects/vision/automations/{_automationId}");
 
         var status = page.Locator("[data-testid=runs-table] [data-testid=run-status]").First;
         await WaitForStatusAsync(page, status, "Failed");

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
@@ -9,8 +8,6 @@ using Automations.Features.Automations;
 using Automations.Features.Launch;
 using Automations.Agent;
 using Automations.Tests.TestInfrastructure;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Automations.Tests.E2E;
@@ -26,9 +23,7 @@ public class LaunchAgentProcessTests : IAsyncLifetime
 
     public ValueTask InitializeAsync()
     {
-        _app.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
-        _app.StartServer();
-        _baseUrl = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        _baseUrl = _app.StartOnLoopback();
         return ValueTask.CompletedTask;
     }
 

@@ -8,39 +8,27 @@ using static Microsoft.Playwright.Assertions;
 namespace Automations.Tests.E2E;
 
 [Collection(BrowserCollection.Name)]
-public class LaunchBrowserTests(BrowserFixture browser) : IAsyncLifetime
+public class LaunchBrowserTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    private TeamFixture _team = null!;
-
-    public async ValueTask InitializeAsync()
+    protected override async Task ArrangeAsync(IServiceProvider services)
     {
-        if (browser.SkipReason is not null)
-        {
-            return;
-        }
-
-        _team = await browser.App.CreateTeamAsync($"l{Guid.NewGuid():N}"[..12]);
-        using var scope = browser.App.Services.CreateScope();
-        var artifacts = scope.ServiceProvider.GetRequiredService<ArtifactService>();
-        await artifacts.CreateProjectAsync(_team.Admin, _team.Slug, "vision", null);
-        await artifacts.LogVersionAsync(_team.Admin, _team.Slug, "vision", "model", new LogVersionRequest(Type: "model"));
+        var artifacts = services.GetRequiredService<ArtifactService>();
+        await artifacts.CreateProjectAsync(Team.Admin, Team.Slug, "vision", null);
+        await artifacts.LogVersionAsync(Team.Admin, Team.Slug, "vision", "model", new LogVersionRequest(Type: "model"));
     }
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     [Fact]
     public async Task Admin_sets_up_a_job_and_queue_member_automates_it_and_the_queued_run_can_be_cancelled()
     {
         // The admin creates a queue and a job in the Launch section.
-        var admin = await browser.NewPageAsync();
-        await Pages.SignInAsync(admin, _team.Admin.UserName);
-        await Pages.GotoLiveAsync(admin, $"/teams/{_team.Slug}/launch/queues");
+        var admin = await SignedInAsync(Team.Admin);
+        await Pages.GotoLiveAsync(admin, $"/teams/{Team.Slug}/launch/queues");
         await admin.ClickAsync("[data-testid=new-queue]");
         await admin.FillAsync("input[data-testid=queue-name]", "gpu");
         await admin.ClickAsync("[data-testid=queue-save]");
         await Expect(admin.Locator("[data-testid=queues-table]")).ToContainTextAsync("local-process");
 
-        await Pages.GotoLiveAsync(admin, $"/teams/{_team.Slug}/launch/jobs");
+        await Pages.GotoLiveAsync(admin, $"/teams/{Team.Slug}/launch/jobs");
         await admin.ClickAsync("[data-testid=new-job]");
         await admin.FillAsync("input[data-testid=job-name]", "retrain");
         await admin.FillAsync("input[data-testid=job-program]", "python");
@@ -50,16 +38,15 @@ public class LaunchBrowserTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(admin.Locator("[data-testid=jobs-table]")).ToContainTextAsync("retrain");
 
         // A member builds "alias production → launch retrain on gpu" with the wizard.
-        var member = await browser.NewPageAsync();
-        await Pages.SignInAsync(member, _team.Member.UserName);
-        await Pages.GotoLiveAsync(member, $"/teams/{_team.Slug}/projects/vision/automations/new");
+        var member = await SignedInAsync(Team.Member);
+        await Pages.GotoLiveAsync(member, $"/teams/{Team.Slug}/projects/vision/automations/new");
         await member.ClickAsync("label.mud-radio:has-text('An artifact alias is added')");
         await member.FillAsync("input[data-testid=alias-pattern]", "production");
         await member.ClickAsync("label.mud-radio:has-text('Jobs')");
         await member.ClickAsync("[data-testid=wizard-next]");
         await member.Locator(".monaco-editor").First.WaitForAsync();
         await Expect(member.Locator("[data-testid=config-preview]")).ToContainTextAsync("\"epochs\": 3");
-        await Expect(member.Locator("[data-testid=config-preview]")).ToContainTextAsync($"{_team.Slug}/vision/model:");
+        await Expect(member.Locator("[data-testid=config-preview]")).ToContainTextAsync($"{Team.Slug}/vision/model:");
         await member.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "automations-wizard-jobs.png"), FullPage = true });
         await member.ClickAsync("[data-testid=wizard-next]");
         await member.FillAsync("input[data-testid=automation-name]", "Retrain on production");
@@ -70,12 +57,12 @@ public class LaunchBrowserTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(row).ToContainTextAsync("gpu");
 
         // Adding the alias queues a launch run; the queue page shows it and the member cancels it.
-        using (var scope = browser.App.Services.CreateScope())
+        using (var scope = App.Services.CreateScope())
         {
-            await scope.ServiceProvider.GetRequiredService<ArtifactService>().AddAliasAsync(_team.Member, _team.Slug, "vision", "model", "v0", "production");
+            await scope.ServiceProvider.GetRequiredService<ArtifactService>().AddAliasAsync(Team.Member, Team.Slug, "vision", "model", "v0", "production");
         }
 
-        await Pages.GotoLiveAsync(member, $"/teams/{_team.Slug}/launch/queues/gpu");
+        await Pages.GotoLiveAsync(member, $"/teams/{Team.Slug}/launch/queues/gpu");
         var run = member.Locator("[data-testid=launch-runs-table] tbody tr").First;
         await Expect(run.Locator("[data-testid=launch-status]")).ToHaveTextAsync("Queued", new() { Timeout = 20_000 });
         await Expect(run).ToContainTextAsync("retrain:v0");
@@ -84,9 +71,9 @@ public class LaunchBrowserTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(member.Locator("[data-testid=queue-summary]")).ToContainTextAsync("0 queued");
         await member.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "launch-queue.png"), FullPage = true });
 
-        using (var scope = browser.App.Services.CreateScope())
+        using (var scope = App.Services.CreateScope())
         {
-            var runs = await scope.ServiceProvider.GetRequiredService<LaunchService>().ListRunsAsync(_team.Member, _team.Slug, "gpu", null);
+            var runs = await scope.ServiceProvider.GetRequiredService<LaunchService>().ListRunsAsync(Team.Member, Team.Slug, "gpu", null);
             var stored = Assert.Single(runs.Items);
             Assert.Equal(LaunchRunStatus.Cancelled, stored.Status);
             Assert.NotNull(stored.AutomationId);

@@ -1,10 +1,7 @@
 using System.Diagnostics;
-using System.Net;
 using System.Text.RegularExpressions;
 using Automations.Features.Artifacts;
 using Automations.Tests.TestInfrastructure;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Automations.Tests.E2E;
@@ -22,9 +19,7 @@ public class PythonClientTests : IAsyncLifetime
 
     public ValueTask InitializeAsync()
     {
-        _app.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
-        _app.StartServer();
-        _baseUrl = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        _baseUrl = _app.StartOnLoopback();
         return ValueTask.CompletedTask;
     }
 

@@ -11,34 +11,23 @@ namespace Automations.Tests.E2E;
 
 /// <summary>The Content-Security-Policy must not break what the pages do: each page here runs with no violation reported.</summary>
 [Collection(BrowserCollection.Name)]
-public class SecurityHeadersBrowserTests(BrowserFixture browser) : IAsyncLifetime
+public class SecurityHeadersBrowserTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    private TeamFixture _team = null!;
-
-    public async ValueTask InitializeAsync()
+    protected override async Task ArrangeAsync(IServiceProvider services)
     {
-        if (browser.SkipReason is not null)
-        {
-            return;
-        }
-
-        _team = await browser.App.CreateTeamAsync($"c{Guid.NewGuid():N}"[..12]);
-        using var scope = browser.App.Services.CreateScope();
-        var artifacts = scope.ServiceProvider.GetRequiredService<ArtifactService>();
-        await artifacts.CreateProjectAsync(_team.Admin, _team.Slug, "vision", null);
-        await artifacts.LogVersionAsync(_team.Admin, _team.Slug, "vision", "eval-set", new LogVersionRequest("first", Type: "dataset"));
-        await scope.ServiceProvider.GetRequiredService<WebhookService>()
-            .CreateAsync(_team.Admin, _team.Slug, new WebhookInput("Slack alerts", "http://localhost:9/slack", null, null));
+        var artifacts = services.GetRequiredService<ArtifactService>();
+        await artifacts.CreateProjectAsync(Team.Admin, Team.Slug, "vision", null);
+        await artifacts.LogVersionAsync(Team.Admin, Team.Slug, "vision", "eval-set", new LogVersionRequest("first", Type: "dataset"));
+        await services.GetRequiredService<WebhookService>()
+            .CreateAsync(Team.Admin, Team.Slug, new WebhookInput("Slack alerts", "http://localhost:9/slack", null, null));
     }
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     [Fact]
     public async Task The_automation_wizard_with_its_monaco_editor_runs_under_the_policy()
     {
         var (page, violations) = await WatchedPageAsync();
-        await Pages.SignInAsync(page, _team.Member.UserName);
-        await Pages.GotoLiveAsync(page, $"/teams/{_team.Slug}/projects/vision/automations");
+        await Pages.SignInAsync(page, Team.Member.UserName);
+        await Pages.GotoLiveAsync(page, $"/teams/{Team.Slug}/projects/vision/automations");
 
         await page.ClickAsync("[data-testid=new-automation]");
         await Pages.WaitForCircuitAsync(page);
@@ -73,8 +62,8 @@ public class SecurityHeadersBrowserTests(BrowserFixture browser) : IAsyncLifetim
     [Fact]
     public async Task The_hangfire_dashboard_runs_under_the_policy()
     {
-        var (root, _) = await browser.App.CreateUserAsync($"root{Guid.NewGuid():N}"[..12]);
-        using (var scope = browser.App.Services.CreateScope())
+        var (root, _) = await App.CreateUserAsync($"root{Guid.NewGuid():N}"[..12]);
+        using (var scope = App.Services.CreateScope())
         {
             await scope.ServiceProvider.GetRequiredService<InstanceSetup>()
                 .CompleteRegistrationAsync(new ApplicationUser { Id = root.UserId, UserName = root.UserName }, null);
@@ -94,7 +83,7 @@ public class SecurityHeadersBrowserTests(BrowserFixture browser) : IAsyncLifetim
     /// <summary>A page that records CSP violations (the DOM event) and the console's "Refused to ..." lines.</summary>
     private async Task<(IPage Page, Func<Task<IReadOnlyList<string>>> Violations)> WatchedPageAsync()
     {
-        var page = await browser.NewPageAsync();
+        var page = await Browser.NewPageAsync();
         var console = new List<string>();
         page.Console += (_, message) =>
         {

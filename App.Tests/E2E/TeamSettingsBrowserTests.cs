@@ -6,12 +6,11 @@ using Microsoft.Playwright;
 namespace Automations.Tests.E2E;
 
 [Collection(BrowserCollection.Name)]
-public class TeamSettingsBrowserTests(BrowserFixture browser) : IAsyncLifetime
+public class TeamSettingsBrowserTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    private TeamFixture _team = null!;
     private LoopbackReceiver _receiver = null!;
 
-    public async ValueTask InitializeAsync()
+    protected override async Task BeforeAsync()
     {
         _receiver = await LoopbackReceiver.StartAsync();
         _receiver.Respond = async context =>
@@ -19,20 +18,16 @@ public class TeamSettingsBrowserTests(BrowserFixture browser) : IAsyncLifetime
             context.Response.StatusCode = 202;
             await context.Response.WriteAsync("{\"queued\":\"build-42\"}");
         };
-        if (browser.SkipReason is null)
-        {
-            _team = await browser.App.CreateTeamAsync($"t{Guid.NewGuid():N}"[..12]);
-        }
     }
 
-    public async ValueTask DisposeAsync() => await _receiver.DisposeAsync();
+
+    public override async ValueTask DisposeAsync() => await _receiver.DisposeAsync();
 
     [Fact]
     public async Task Admin_creates_a_secret_and_a_webhook_then_tests_it_and_sees_the_response()
     {
-        var page = await browser.NewPageAsync();
-        await Pages.SignInAsync(page, _team.Admin.UserName);
-        await page.GotoAsync($"/teams/{_team.Slug}/settings");
+        var page = await SignedInAsync(Team.Admin);
+        await page.GotoAsync($"/teams/{Team.Slug}/settings");
         await Pages.WaitForCircuitAsync(page);
 
         // Team secrets → New secret → modal with name and value → Save.
@@ -75,9 +70,8 @@ public class TeamSettingsBrowserTests(BrowserFixture browser) : IAsyncLifetime
     [Fact]
     public async Task Member_sees_no_management_controls()
     {
-        var page = await browser.NewPageAsync();
-        await Pages.SignInAsync(page, _team.Member.UserName);
-        await page.GotoAsync($"/teams/{_team.Slug}/settings");
+        var page = await SignedInAsync(Team.Member);
+        await page.GotoAsync($"/teams/{Team.Slug}/settings");
         await Pages.WaitForCircuitAsync(page);
 
         await page.Locator("text=only team admins can change these settings").WaitForAsync();

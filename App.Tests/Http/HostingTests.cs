@@ -3,8 +3,6 @@ using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Automations.Data;
 using Automations.Tests.TestInfrastructure;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -71,9 +69,7 @@ public class HostingTests
             ["RateLimits:ApiKeyFailures:PermitLimit"] = "2",
             ["RateLimits:ApiKeyFailures:Window"] = "00:01:00",
         });
-        app.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
-        app.StartServer();
-        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var url = app.StartOnLoopback();
         using var client = new HttpClient { BaseAddress = new Uri(url) };
 
         async Task<HttpStatusCode> GuessAsync(string forwardedFor)

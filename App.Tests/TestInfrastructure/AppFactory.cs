@@ -72,6 +72,15 @@ public sealed partial class AppFactory : WebApplicationFactory<Program>
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
+    /// <summary>Serves the app on Kestrel at a free port of 127.0.0.1 (for real clients: browsers, agents, scripts); returns its base URL without a trailing slash.</summary>
+    public string StartOnLoopback()
+    {
+        UseKestrel(options => options.Listen(System.Net.IPAddress.Loopback, 0));
+        StartServer();
+        return Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+            .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+    }
+
     /// <summary>A registered user (with a password, so it can sign in) and its actor.</summary>
     public async Task<(Actor Actor, string Password)> CreateUserAsync(string name)
     {
