@@ -213,24 +213,7 @@ public sealed class DeliveryJob(
         var disable = webhook is null ? null : await EndpointFailures.RecordAsync(db, webhook.Id, ok, runFailed: !ok && delay is null,
             gone: attempt.ResponseStatus == 410, now, settings, ct);
         db.DeliveryAttempts.Add(attempt);
-        run.AttemptCount = attemptsSoFar;
-        run.ManualRedelivery = false;
-        run.LeaseOwner = null;
-        run.LeaseExpiresAt = null;
-        run.UpdatedAt = now;
-        run.LastError = ok ? null : attempt.Error ?? $"HTTP {attempt.ResponseStatus}";
-        if (ok)
-        {
-            (run.Status, run.NextAttemptAt, run.CompletedAt) = (RunStatus.Succeeded, null, now);
-        }
-        else if (delay is not null)
-        {
-            (run.Status, run.NextAttemptAt) = (RunStatus.Retrying, now + delay.Value);
-        }
-        else
-        {
-            (run.Status, run.NextAttemptAt, run.CompletedAt) = (RunStatus.Failed, null, now);
-        }
+        run.Record(attempt, now, delay);
 
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
@@ -252,9 +235,7 @@ public sealed class DeliveryJob(
     private async Task ParkAsync(AppDbContext db, AutomationRun run, string reason, CancellationToken ct)
     {
         await using var tx = await db.BeginWriteTransactionAsync(ct);
-        (run.LeaseOwner, run.LeaseExpiresAt, run.NextAttemptAt) = (null, null, null);
-        run.LastError = reason;
-        run.UpdatedAt = clock.GetUtcNow();
+        run.Park(reason, clock.GetUtcNow());
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
     }

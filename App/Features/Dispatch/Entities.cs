@@ -70,6 +70,28 @@ public class AutomationRun
     public ArtifactEvent Event { get; set; } = null!;
 
     public List<DeliveryAttempt> Attempts { get; set; } = [];
+
+    /// <summary>
+    /// The attempt just made moves the run on: succeeded, retrying after <paramref name="retryIn"/>, or failed (no more
+    /// tries); the lease is given back either way.
+    /// </summary>
+    public void Record(DeliveryAttempt attempt, DateTimeOffset now, TimeSpan? retryIn)
+    {
+        (AttemptCount, ManualRedelivery, LeaseOwner, LeaseExpiresAt, UpdatedAt) = (attempt.Number, false, null, null, now);
+        if (attempt.Outcome == AttemptOutcome.Succeeded)
+        {
+            (Status, NextAttemptAt, CompletedAt, LastError) = (RunStatus.Succeeded, null, now, null);
+            return;
+        }
+
+        LastError = attempt.Error ?? $"HTTP {attempt.ResponseStatus}";
+        (Status, NextAttemptAt) = retryIn is { } delay ? (RunStatus.Retrying, now + delay) : (RunStatus.Failed, (DateTimeOffset?)null);
+        CompletedAt = retryIn is null ? now : CompletedAt;
+    }
+
+    /// <summary>Gives the lease back and leaves the run unfinished and not due: it waits until something makes it due again.</summary>
+    public void Park(string reason, DateTimeOffset now) =>
+        (LeaseOwner, LeaseExpiresAt, NextAttemptAt, LastError, UpdatedAt) = (null, null, null, reason, now);
 }
 
 /// <summary>

@@ -91,6 +91,17 @@ public class LaunchQueue
 /// <summary>One execution of a job version on a queue, from queued to finished.</summary>
 public class LaunchRun
 {
+    /// <summary>The one rule for a run that is not over: queued, claimed or running. Deleting its job or queue waits for it.</summary>
+    public static readonly System.Linq.Expressions.Expression<Func<LaunchRun, bool>> IsActive =
+        r => r.Status == LaunchRunStatus.Queued || r.Status == LaunchRunStatus.Claimed || r.Status == LaunchRunStatus.Running;
+
+    /// <summary>An agent holds the run: claimed or running.</summary>
+    public static readonly System.Linq.Expressions.Expression<Func<LaunchRun, bool>> IsHeld =
+        r => r.Status == LaunchRunStatus.Claimed || r.Status == LaunchRunStatus.Running;
+
+    /// <summary><see cref="IsActive"/> for a status in memory.</summary>
+    public static bool Active(LaunchRunStatus status) => status is LaunchRunStatus.Queued or LaunchRunStatus.Claimed or LaunchRunStatus.Running;
+
     public long Id { get; set; }
 
     public int TeamId { get; set; }

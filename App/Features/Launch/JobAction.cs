@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Json.Nodes;
+using Automations.Data;
 using Automations.Features.Automations;
 using Automations.Features.Automations.Actions;
 using Automations.Features.Dispatch;
@@ -77,9 +79,66 @@ public sealed class JobAction(TimeProvider clock) : IAutomationAction
     {
         var (db, run) = context;
         var startedAt = clock.GetUtcNow();
-        var (launch, description) = await LaunchService.CreateForAutomationRunAsync(db, run, startedAt, ct);
+        var (launch, description) = await CreateLaunchRunAsync(db, run, startedAt, ct);
         var attempt = DeliveryAttempt.Of(run, startedAt, $"queue:{run.Action.QueueName}", launch?.ConfigJson ?? "", null, launch is null ? description : null);
         attempt.ResponseBody = launch is null ? null : description;
         return launch is null ? ActionOutcome.Failed(attempt) : ActionOutcome.Succeeded(attempt);
+    }
+
+    /// <summary>
+    /// Adds (does not save) the launch run for an automation run, from
+    /// its snapshot and stored event. Returns why not when the job, version, queue or project is gone or the
+    /// overrides cannot be rendered.
+    /// </summary>
+    private static async Task<(LaunchRun? Run, string Description)> CreateLaunchRunAsync(AppDbContext db, AutomationRun run, DateTimeOffset now, CancellationToken ct)
+    {
+        var action = run.Action;
+        var version = action.JobId is null ? null : await LaunchService.ResolveVersionAsync(db.LaunchJobVersions.Where(v => v.JobId == action.JobId && v.Job.TeamId == run.TeamId), action.JobVersion, ct);
+        if (version is null)
+        {
+            return (null, action.JobVersion is null || action.JobId is null || !await db.LaunchJobs.AnyAsync(j => j.Id == action.JobId, ct)
+                ? $"The job '{action.JobName}' was deleted."
+                : $"Job '{action.JobName}' has no version v{action.JobVersion}.");
+        }
+
+        if (action.QueueId is null || !await db.LaunchQueues.AnyAsync(q => q.Id == action.QueueId && q.TeamId == run.TeamId, ct))
+        {
+            return (null, $"The queue '{action.QueueName}' was deleted.");
+        }
+
+        if (action.DestinationProjectId is null || !await db.Projects.AnyAsync(p => p.Id == action.DestinationProjectId && p.TeamId == run.TeamId, ct))
+        {
+            return (null, "The destination project was deleted.");
+        }
+
+        JsonObject overrides;
+        try
+        {
+            var rendered = PayloadTemplate.Render(string.IsNullOrWhiteSpace(action.Template) ? "{}" : action.Template,
+                await TemplateContext.ForEventAsync(db, run.EventId, new Dictionary<string, string>(), ct));
+            overrides = JsonNode.Parse(rendered) as JsonObject ?? throw new TemplateException("The overrides must be a JSON object.");
+        }
+        catch (TemplateException ex)
+        {
+            return (null, $"The overrides could not be rendered: {ex.Message}");
+        }
+
+        var launch = new LaunchRun
+        {
+            TeamId = run.TeamId,
+            QueueId = action.QueueId.Value,
+            JobVersionId = version.Id,
+            ProjectId = action.DestinationProjectId.Value,
+            ConfigJson = ConfigMerge.Merge(LaunchService.ParseObject(version.DefaultConfigJson), overrides).ToJsonString(LaunchService.Compact),
+            AutomationId = run.AutomationId,
+            AutomationRunId = run.Id,
+            EventId = run.EventId,
+            Status = LaunchRunStatus.Queued,
+            CreatedAt = now,
+            UpdatedAt = now,
+            CreatedBy = $"automation #{run.AutomationId}",
+        };
+        db.LaunchRuns.Add(launch);
+        return (launch, $"Queued {action.JobName}:v{version.Number} on queue '{action.QueueName}'.");
     }
 }

@@ -67,7 +67,7 @@ public sealed record LaunchRunSummary(
     DateTimeOffset? StartedAt,
     DateTimeOffset? EndedAt)
 {
-    public bool IsActive => Status is LaunchRunStatus.Queued or LaunchRunStatus.Claimed or LaunchRunStatus.Running;
+    public bool IsActive => LaunchRun.Active(Status);
 }
 
 public sealed record LaunchRunDetail(LaunchRunSummary Run, JsonNode? Config, string OutputTail);

@@ -36,7 +36,7 @@ public sealed class LaunchService(
     public const int MaxOutputChars = 64 * 1024;
     public const string ReservedEnvironmentPrefix = "AUTOMATIONS_";
 
-    private static readonly JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    internal static readonly JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     // ---- Jobs ----
 
@@ -101,7 +101,7 @@ public sealed class LaunchService(
         var access = await TeamService.RequireAdminAsync(db, actor, team, ct);
         var row = await db.LaunchJobs.FirstOrDefaultAsync(j => j.TeamId == access.TeamId && j.Name == job, ct)
             ?? throw new NotFoundException($"Job '{job}' not found.");
-        var active = await db.LaunchRuns.CountAsync(r => r.JobVersion.JobId == row.Id && (r.Status == LaunchRunStatus.Queued || r.Status == LaunchRunStatus.Claimed || r.Status == LaunchRunStatus.Running), ct);
+        var active = await db.LaunchRuns.Where(LaunchRun.IsActive).CountAsync(r => r.JobVersion.JobId == row.Id, ct);
         if (active > 0)
         {
             throw new ConflictException("name", $"Job '{job}' has {active} queued or running run(s): cancel them or wait until they end.");
@@ -170,7 +170,7 @@ public sealed class LaunchService(
         var access = await TeamService.RequireAdminAsync(db, actor, team, ct);
         var row = await db.LaunchQueues.FirstOrDefaultAsync(q => q.TeamId == access.TeamId && q.Name == queue, ct)
             ?? throw new NotFoundException($"Queue '{queue}' not found.");
-        var active = await db.LaunchRuns.CountAsync(r => r.QueueId == row.Id && (r.Status == LaunchRunStatus.Queued || r.Status == LaunchRunStatus.Claimed || r.Status == LaunchRunStatus.Running), ct);
+        var active = await db.LaunchRuns.Where(LaunchRun.IsActive).CountAsync(r => r.QueueId == row.Id, ct);
         if (active > 0)
         {
             throw new ConflictException("name", $"Queue '{queue}' has {active} queued or running run(s): cancel them or wait until they end.");
@@ -279,63 +279,6 @@ public sealed class LaunchService(
         return await Summaries(db.LaunchRuns.Where(r => r.Id == id)).FirstAsync(ct);
     }
 
-    /// <summary>
-    /// Dispatch's half of a launch action: adds (does not save) the launch run for an automation run, from
-    /// its snapshot and stored event. Returns why not when the job, version, queue or project is gone or the
-    /// overrides cannot be rendered.
-    /// </summary>
-    internal static async Task<(LaunchRun? Run, string Description)> CreateForAutomationRunAsync(AppDbContext db, AutomationRun run, DateTimeOffset now, CancellationToken ct)
-    {
-        var action = run.Action;
-        var version = action.JobId is null ? null : await ResolveVersionAsync(db.LaunchJobVersions.Where(v => v.JobId == action.JobId && v.Job.TeamId == run.TeamId), action.JobVersion, ct);
-        if (version is null)
-        {
-            return (null, action.JobVersion is null || action.JobId is null || !await db.LaunchJobs.AnyAsync(j => j.Id == action.JobId, ct)
-                ? $"The job '{action.JobName}' was deleted."
-                : $"Job '{action.JobName}' has no version v{action.JobVersion}.");
-        }
-
-        if (action.QueueId is null || !await db.LaunchQueues.AnyAsync(q => q.Id == action.QueueId && q.TeamId == run.TeamId, ct))
-        {
-            return (null, $"The queue '{action.QueueName}' was deleted.");
-        }
-
-        if (action.DestinationProjectId is null || !await db.Projects.AnyAsync(p => p.Id == action.DestinationProjectId && p.TeamId == run.TeamId, ct))
-        {
-            return (null, "The destination project was deleted.");
-        }
-
-        JsonObject overrides;
-        try
-        {
-            var rendered = PayloadTemplate.Render(string.IsNullOrWhiteSpace(action.Template) ? "{}" : action.Template,
-                await TemplateContext.ForEventAsync(db, run.EventId, new Dictionary<string, string>(), ct));
-            overrides = JsonNode.Parse(rendered) as JsonObject ?? throw new TemplateException("The overrides must be a JSON object.");
-        }
-        catch (TemplateException ex)
-        {
-            return (null, $"The overrides could not be rendered: {ex.Message}");
-        }
-
-        var launch = new LaunchRun
-        {
-            TeamId = run.TeamId,
-            QueueId = action.QueueId.Value,
-            JobVersionId = version.Id,
-            ProjectId = action.DestinationProjectId.Value,
-            ConfigJson = ConfigMerge.Merge(ParseObject(version.DefaultConfigJson), overrides).ToJsonString(Compact),
-            AutomationId = run.AutomationId,
-            AutomationRunId = run.Id,
-            EventId = run.EventId,
-            Status = LaunchRunStatus.Queued,
-            CreatedAt = now,
-            UpdatedAt = now,
-            CreatedBy = $"automation #{run.AutomationId}",
-        };
-        db.LaunchRuns.Add(launch);
-        return (launch, $"Queued {action.JobName}:v{version.Number} on queue '{action.QueueName}'.");
-    }
-
     /// <summary>Overrides are a JSON object template: variables allowed, secrets not.</summary>
     public static IReadOnlyList<string> OverrideErrors(string? template)
     {
@@ -416,8 +359,7 @@ public sealed class LaunchService(
             }
         }
 
-        var cancel = await db.LaunchRuns.Where(r => r.AgentId == agentId && r.CancelRequested
-                && (r.Status == LaunchRunStatus.Claimed || r.Status == LaunchRunStatus.Running))
+        var cancel = await db.LaunchRuns.Where(LaunchRun.IsHeld).Where(r => r.AgentId == agentId && r.CancelRequested)
             .Select(r => r.Id).ToListAsync(ct);
         return new HeartbeatReply(cancel);
     }
@@ -590,9 +532,8 @@ public sealed class LaunchService(
             return 0;
         }
 
-        var lostRuns = db.LaunchRuns.Include(r => r.Agent)
-            .Where(r => (r.Status == LaunchRunStatus.Claimed || r.Status == LaunchRunStatus.Running)
-                        && (r.Agent == null || r.Agent.LastHeartbeatAt < silentSince || r.Agent.StoppedAt != null
+        var lostRuns = db.LaunchRuns.Include(r => r.Agent).Where(LaunchRun.IsHeld)
+            .Where(r => (r.Agent == null || r.Agent.LastHeartbeatAt < silentSince || r.Agent.StoppedAt != null
                             || r.Status == LaunchRunStatus.Claimed && r.ClaimedAt < unstartedSince));
         var candidates = await lostRuns.OrderBy(r => r.Id).Select(r => r.Id).ToListAsync(ct);
         foreach (var id in candidates)
@@ -683,10 +624,10 @@ public sealed class LaunchService(
         v.Number, v.Program, JsonSerializer.Deserialize<List<string>>(v.ArgumentsJson) ?? [], v.WorkingDirectory,
         JsonSerializer.Deserialize<Dictionary<string, string>>(v.EnvironmentJson) ?? [], ParseObject(v.DefaultConfigJson), v.Notes, v.CreatedAt, v.CreatedBy);
 
-    private static JsonObject ParseObject(string json) => JsonNode.Parse(json) as JsonObject ?? [];
+    internal static JsonObject ParseObject(string json) => JsonNode.Parse(json) as JsonObject ?? [];
 
     /// <summary>Of one job's versions, the one to run: the given number, or the latest at this moment.</summary>
-    private static Task<LaunchJobVersion?> ResolveVersionAsync(IQueryable<LaunchJobVersion> versionsOfJob, int? number, CancellationToken ct) =>
+    internal static Task<LaunchJobVersion?> ResolveVersionAsync(IQueryable<LaunchJobVersion> versionsOfJob, int? number, CancellationToken ct) =>
         versionsOfJob.Where(v => number == null || v.Number == number).OrderByDescending(v => v.Number).FirstOrDefaultAsync(ct);
 
     /// <summary>The first ${NAME} in <paramref name="value"/> that names no secret, or null.</summary>
