@@ -43,13 +43,16 @@ public class LaunchAgentProcessTests : IAsyncLifetime
             await artifacts.CreateProjectAsync(team.Admin, team.Slug, "vision", null);
             await artifacts.CreateProjectAsync(team.Admin, team.Slug, "training", null);
             await artifacts.CreateCollectionAsync(team.Admin, team.Slug, "vision", "model", "model", null);
-            var launch = services.GetRequiredService<LaunchService>();
-            await launch.CreateJobAsync(team.Admin, team.Slug, new JobInput("retrain", null, new JobVersionInput(
+            var jobService = services.GetRequiredService<JobService>();
+            var queueService = services.GetRequiredService<QueueService>();
+            var runService = services.GetRequiredService<LaunchRunService>();
+            var agentService = services.GetRequiredService<AgentService>();
+            await jobService.CreateJobAsync(team.Admin, team.Slug, new JobInput("retrain", null, new JobVersionInput(
                 "/bin/sh",
                 ["-c", "cp \"$AUTOMATIONS_RUN_CONFIG\" \"$OUT/config.json\" && echo \"run $AUTOMATIONS_RUN_ID of $AUTOMATIONS_JOB $AUTOMATIONS_JOB_VERSION for $AUTOMATIONS_PROJECT\""],
                 Environment: new Dictionary<string, string> { ["OUT"] = output },
                 DefaultConfig: new JsonObject { ["learning_rate"] = 0.1, ["epochs"] = 3 })));
-            await launch.CreateQueueAsync(team.Admin, team.Slug, new QueueInput("gpu"));
+            await queueService.CreateQueueAsync(team.Admin, team.Slug, new QueueInput("gpu"));
             await services.GetRequiredService<AutomationService>().CreateAsync(team.Member, team.Slug, "vision", new AutomationInput(
                 "Retrain on production", null, ArtifactEventTypes.AddArtifactAlias, "model", "production", ActionTypes.Job, null, null,
                 Job: "retrain", Queue: "gpu", DestinationProject: "training",
@@ -106,10 +109,13 @@ public class LaunchAgentProcessTests : IAsyncLifetime
         {
             var services = scope.ServiceProvider;
             await services.GetRequiredService<ArtifactService>().CreateProjectAsync(team.Admin, team.Slug, "training", null);
-            var launch = services.GetRequiredService<LaunchService>();
-            await launch.CreateJobAsync(team.Admin, team.Slug, new JobInput("long", null, new JobVersionInput("/bin/sh", ["-c", "echo started; sleep 120"])));
-            await launch.CreateQueueAsync(team.Admin, team.Slug, new QueueInput("gpu"));
-            runId = (await launch.LaunchAsync(team.Member, team.Slug, "gpu", new LaunchRequest("long", null, "training"))).Id;
+            var jobService = services.GetRequiredService<JobService>();
+            var queueService = services.GetRequiredService<QueueService>();
+            var runService = services.GetRequiredService<LaunchRunService>();
+            var agentService = services.GetRequiredService<AgentService>();
+            await jobService.CreateJobAsync(team.Admin, team.Slug, new JobInput("long", null, new JobVersionInput("/bin/sh", ["-c", "echo started; sleep 120"])));
+            await queueService.CreateQueueAsync(team.Admin, team.Slug, new QueueInput("gpu"));
+            runId = (await runService.LaunchAsync(team.Member, team.Slug, "gpu", new LaunchRequest("long", null, "training"))).Id;
         }
 
         var key = await _app.ApiKeyAsync(team.Admin);
@@ -118,9 +124,12 @@ public class LaunchAgentProcessTests : IAsyncLifetime
         agent.BeginErrorReadLine();
         using (var scope = _app.Services.CreateScope())
         {
-            var launch = scope.ServiceProvider.GetRequiredService<LaunchService>();
+            var jobService = scope.ServiceProvider.GetRequiredService<JobService>();
+            var queueService = scope.ServiceProvider.GetRequiredService<QueueService>();
+            var runService = scope.ServiceProvider.GetRequiredService<LaunchRunService>();
+            var agentService = scope.ServiceProvider.GetRequiredService<AgentService>();
             var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (await launch.GetRunAsync(team.Member, team.Slug, runId, ct) is not { Run.Status: LaunchRunStatus.Running, OutputTail: "started\n" })
+            while (await runService.GetRunAsync(team.Member, team.Slug, runId, ct) is not { Run.Status: LaunchRunStatus.Running, OutputTail: "started\n" })
             {
                 Assert.True(DateTime.UtcNow < deadline, "the run should have started");
                 await Task.Delay(100, ct);
@@ -133,10 +142,10 @@ public class LaunchAgentProcessTests : IAsyncLifetime
 
             await agent.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
             Assert.Equal(0, agent.ExitCode);
-            var run = (await launch.GetRunAsync(team.Member, team.Slug, runId, ct)).Run;
+            var run = (await runService.GetRunAsync(team.Member, team.Slug, runId, ct)).Run;
             Assert.Equal(LaunchRunStatus.Failed, run.Status);
             Assert.Equal("The agent was stopped while the run was in progress.", run.Error);
-            Assert.False(Assert.Single(await launch.ListAgentsAsync(team.Member, team.Slug, ct)).Online);
+            Assert.False(Assert.Single(await agentService.ListAgentsAsync(team.Member, team.Slug, ct)).Online);
         }
     }
 
@@ -151,12 +160,15 @@ public class LaunchAgentProcessTests : IAsyncLifetime
         {
             var services = scope.ServiceProvider;
             await services.GetRequiredService<ArtifactService>().CreateProjectAsync(team.Admin, team.Slug, "training", null);
-            var launch = services.GetRequiredService<LaunchService>();
+            var jobService = services.GetRequiredService<JobService>();
+            var queueService = services.GetRequiredService<QueueService>();
+            var runService = services.GetRequiredService<LaunchRunService>();
+            var agentService = services.GetRequiredService<AgentService>();
             // The job and a grandchild of it: the whole process group must go.
-            await launch.CreateJobAsync(team.Admin, team.Slug, new JobInput("long", null, new JobVersionInput("/bin/sh",
+            await jobService.CreateJobAsync(team.Admin, team.Slug, new JobInput("long", null, new JobVersionInput("/bin/sh",
                 ["-c", "sleep 300 & echo $$ $! > \"$PIDS\"; wait"], Environment: new Dictionary<string, string> { ["PIDS"] = pidFile })));
-            await launch.CreateQueueAsync(team.Admin, team.Slug, new QueueInput("gpu"));
-            runId = (await launch.LaunchAsync(team.Member, team.Slug, "gpu", new LaunchRequest("long", null, "training"))).Id;
+            await queueService.CreateQueueAsync(team.Admin, team.Slug, new QueueInput("gpu"));
+            runId = (await runService.LaunchAsync(team.Member, team.Slug, "gpu", new LaunchRequest("long", null, "training"))).Id;
         }
 
         using var agent = await StartAgentAsync(await _app.ApiKeyAsync(team.Admin), team.Slug);

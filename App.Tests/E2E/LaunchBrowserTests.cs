@@ -73,7 +73,7 @@ public class LaunchBrowserTests(BrowserFixture browser) : BrowserTest(browser)
 
         using (var scope = App.Services.CreateScope())
         {
-            var runs = await scope.ServiceProvider.GetRequiredService<LaunchService>().ListRunsAsync(Team.Member, Team.Slug, "gpu", null);
+            var runs = await scope.ServiceProvider.GetRequiredService<LaunchRunService>().ListRunsAsync(Team.Member, Team.Slug, "gpu", null);
             var stored = Assert.Single(runs.Items);
             Assert.Equal(LaunchRunStatus.Cancelled, stored.Status);
             Assert.NotNull(stored.AutomationId);

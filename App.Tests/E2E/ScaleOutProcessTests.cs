@@ -240,10 +240,11 @@ public class ScaleOutProcessTests
 
         // Agents on both instances claim 200 runs: each exactly once.
         const int runs = 200;
-        var launch = services.Get<LaunchService>();
+        var jobService = services.Get<JobService>();
+        var queueService = services.Get<QueueService>();
         await artifacts.CreateProjectAsync(team.Admin, team.Slug, "training", null);
-        await launch.CreateJobAsync(team.Admin, team.Slug, new JobInput("train", null, new JobVersionInput("/bin/true")));
-        await launch.CreateQueueAsync(team.Admin, team.Slug, new QueueInput("gpu"));
+        await jobService.CreateJobAsync(team.Admin, team.Slug, new JobInput("train", null, new JobVersionInput("/bin/true")));
+        await queueService.CreateQueueAsync(team.Admin, team.Slug, new QueueInput("gpu"));
         for (var i = 0; i < runs; i++)
         {
             (await (i % 2 == 0 ? apiA : apiB).PostAsJsonAsync($"/api/v1/teams/{team.Slug}/launch/queues/gpu/runs", new { job = "train", project = "training" }, ct))

@@ -25,25 +25,28 @@ public class LaunchSweeperHostTests : IAsyncLifetime
     {
         var team = await _app.CreateTeamAsync();
         using var scope = _app.Services.CreateScope();
-        var launch = scope.ServiceProvider.GetRequiredService<LaunchService>();
+        var jobService = scope.ServiceProvider.GetRequiredService<JobService>();
+        var queueService = scope.ServiceProvider.GetRequiredService<QueueService>();
+        var runService = scope.ServiceProvider.GetRequiredService<LaunchRunService>();
+        var agentService = scope.ServiceProvider.GetRequiredService<AgentService>();
         await scope.ServiceProvider.GetRequiredService<ArtifactService>().CreateProjectAsync(team.Admin, team.Slug, "training", null);
-        await launch.CreateJobAsync(team.Admin, team.Slug, new JobInput("train", null, new JobVersionInput("python")));
-        await launch.CreateQueueAsync(team.Admin, team.Slug, new QueueInput("gpu"));
-        var run = await launch.LaunchAsync(team.Member, team.Slug, "gpu", new LaunchRequest("train", null, "training"));
-        var silent = (await launch.RegisterAgentAsync(team.Admin, team.Slug, new AgentRegistration("gpu", "silent"))).AgentId;
-        Assert.Equal(run.Id, (await launch.ClaimAsync(team.Admin, team.Slug, "gpu", silent))!.RunId);
+        await jobService.CreateJobAsync(team.Admin, team.Slug, new JobInput("train", null, new JobVersionInput("python")));
+        await queueService.CreateQueueAsync(team.Admin, team.Slug, new QueueInput("gpu"));
+        var run = await runService.LaunchAsync(team.Member, team.Slug, "gpu", new LaunchRequest("train", null, "training"));
+        var silent = (await agentService.RegisterAgentAsync(team.Admin, team.Slug, new AgentRegistration("gpu", "silent"))).AgentId;
+        Assert.Equal(run.Id, (await agentService.ClaimAsync(team.Admin, team.Slug, "gpu", silent))!.RunId);
 
         var deadline = DateTime.UtcNow.AddSeconds(15);
-        while ((await launch.GetRunAsync(team.Member, team.Slug, run.Id)).Run.Status != LaunchRunStatus.Queued)
+        while ((await runService.GetRunAsync(team.Member, team.Slug, run.Id)).Run.Status != LaunchRunStatus.Queued)
         {
             Assert.True(DateTime.UtcNow < deadline, "the sweeper should have given the run back");
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
 
-        var back = (await launch.GetRunAsync(team.Member, team.Slug, run.Id)).Run;
+        var back = (await runService.GetRunAsync(team.Member, team.Slug, run.Id)).Run;
         Assert.Equal((1, null), (back.Requeues, back.Agent));
         Assert.Contains("stopped heartbeating", back.Error);
-        var next = (await launch.RegisterAgentAsync(team.Admin, team.Slug, new AgentRegistration("gpu", "next"))).AgentId;
-        Assert.Equal(run.Id, (await launch.ClaimAsync(team.Admin, team.Slug, "gpu", next))!.RunId);
+        var next = (await agentService.RegisterAgentAsync(team.Admin, team.Slug, new AgentRegistration("gpu", "next"))).AgentId;
+        Assert.Equal(run.Id, (await agentService.ClaimAsync(team.Admin, team.Slug, "gpu", next))!.RunId);
     }
 }

@@ -25,10 +25,11 @@ public class AutomationWizardJobsTests : IAsyncLifetime
         await artifacts.CreateProjectAsync(_team.Admin, _team.Slug, "training", null);
         await artifacts.LogVersionAsync(_team.Admin, _team.Slug, "vision", "model", new LogVersionRequest(Type: "model", Aliases: ["production"]));
         await _services.Get<SecretService>().CreateAsync(_team.Admin, _team.Slug, "HF_TOKEN", "hf-secret-value");
-        var launch = _services.Get<LaunchService>();
-        await launch.CreateJobAsync(_team.Admin, _team.Slug, new JobInput("train", null, new JobVersionInput("python", ["train.py"],
+        var jobService = _services.Get<JobService>();
+        var queueService = _services.Get<QueueService>();
+        await jobService.CreateJobAsync(_team.Admin, _team.Slug, new JobInput("train", null, new JobVersionInput("python", ["train.py"],
             DefaultConfig: new JsonObject { ["learning_rate"] = 0.1, ["epochs"] = 3 })));
-        await launch.CreateQueueAsync(_team.Admin, _team.Slug, new QueueInput("gpu"));
+        await queueService.CreateQueueAsync(_team.Admin, _team.Slug, new QueueInput("gpu"));
         _ctx = new AppTestContext(_services, _team.Member);
         _ctx.RenderProviders();
     }

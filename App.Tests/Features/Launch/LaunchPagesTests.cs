@@ -20,19 +20,25 @@ public class LaunchPagesTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await _services.DisposeAsync();
 
-    private LaunchService Launch => _services.Get<LaunchService>();
+    private JobService Jobs => _services.Get<JobService>();
+
+    private QueueService Queues => _services.Get<QueueService>();
+
+    private LaunchRunService Runs => _services.Get<LaunchRunService>();
+
+    private AgentService Agents => _services.Get<AgentService>();
 
     private async Task SetUpAsync()
     {
-        await Launch.CreateJobAsync(_team.Admin, _team.Slug, new JobInput("train", "Fine-tune", new JobVersionInput("python", ["train.py"], DefaultConfig: new JsonObject { ["epochs"] = 3 })));
-        await Launch.CreateQueueAsync(_team.Admin, _team.Slug, new QueueInput("gpu"));
+        await Jobs.CreateJobAsync(_team.Admin, _team.Slug, new JobInput("train", "Fine-tune", new JobVersionInput("python", ["train.py"], DefaultConfig: new JsonObject { ["epochs"] = 3 })));
+        await Queues.CreateQueueAsync(_team.Admin, _team.Slug, new QueueInput("gpu"));
     }
 
     [Fact]
     public async Task Members_see_jobs_queues_and_agents_but_no_create_buttons()
     {
         await SetUpAsync();
-        await Launch.RegisterAgentAsync(_team.Admin, _team.Slug, new AgentRegistration("gpu", "box-1"));
+        await Agents.RegisterAgentAsync(_team.Admin, _team.Slug, new AgentRegistration("gpu", "box-1"));
         await using var ctx = new AppTestContext(_services, _team.Member);
         ctx.RenderProviders();
 
@@ -73,14 +79,14 @@ public class LaunchPagesTests : IAsyncLifetime
         await providers.Find("textarea[data-testid=job-environment]").ChangeAsync(new() { Value = "TOKEN=${MISSING}" });
         await providers.Find("[data-testid=job-save]").ClickAsync(new());
         providers.WaitForAssertion(() => Assert.Contains("not a secret of this team", providers.Markup));
-        Assert.Empty(await Launch.ListJobsAsync(_team.Admin, _team.Slug));
+        Assert.Empty(await Jobs.ListJobsAsync(_team.Admin, _team.Slug));
 
         await providers.Find("textarea[data-testid=job-environment]").ChangeAsync(new() { Value = "MODE=fast" });
         await providers.Find("textarea[data-testid=job-config]").ChangeAsync(new() { Value = "{\"epochs\": 5}" });
         await providers.Find("[data-testid=job-save]").ClickAsync(new());
 
         page.WaitForAssertion(() => Assert.Contains("train", page.Find("[data-testid=jobs-table]").TextContent));
-        var job = await Launch.GetJobAsync(_team.Admin, _team.Slug, "train");
+        var job = await Jobs.GetJobAsync(_team.Admin, _team.Slug, "train");
         var version = Assert.Single(job.Versions);
         Assert.Equal(["train.py", "--epochs", "3"], version.Arguments);
         Assert.Equal(("fast", 5), (version.Environment["MODE"], version.DefaultConfig["epochs"]!.GetValue<int>()));
@@ -90,7 +96,7 @@ public class LaunchPagesTests : IAsyncLifetime
     public async Task The_run_page_shows_configuration_output_and_cancels_a_queued_run()
     {
         await SetUpAsync();
-        var run = await Launch.LaunchAsync(_team.Member, _team.Slug, "gpu", new LaunchRequest("train", null, "training", new JsonObject { ["epochs"] = 7 }));
+        var run = await Runs.LaunchAsync(_team.Member, _team.Slug, "gpu", new LaunchRequest("train", null, "training", new JsonObject { ["epochs"] = 7 }));
         await using var ctx = new AppTestContext(_services, _team.Member);
         ctx.RenderProviders();
 
@@ -100,22 +106,22 @@ public class LaunchPagesTests : IAsyncLifetime
         Assert.Equal("Queued", page.Find("[data-testid=run-status]").TextContent.Trim());
         await page.Find("[data-testid=cancel-run]").ClickAsync(new());
         page.WaitForAssertion(() => Assert.Equal("Cancelled", page.Find("[data-testid=run-status]").TextContent.Trim()));
-        Assert.Equal(LaunchRunStatus.Cancelled, (await Launch.GetRunAsync(_team.Member, _team.Slug, run.Id)).Run.Status);
+        Assert.Equal(LaunchRunStatus.Cancelled, (await Runs.GetRunAsync(_team.Member, _team.Slug, run.Id)).Run.Status);
     }
 
     [Fact]
     public async Task The_queue_page_lists_its_runs_and_follows_their_status()
     {
         await SetUpAsync();
-        var run = await Launch.LaunchAsync(_team.Member, _team.Slug, "gpu", new LaunchRequest("train", null, "training"));
+        var run = await Runs.LaunchAsync(_team.Member, _team.Slug, "gpu", new LaunchRequest("train", null, "training"));
         await using var ctx = new AppTestContext(_services, _team.Member);
         ctx.RenderProviders();
         var page = ctx.Render<QueuePage>(p => p.Add(x => x.Team, _team.Slug).Add(x => x.Queue, "gpu"));
         page.WaitForAssertion(() => Assert.Equal("Queued", page.Find("[data-testid=launch-status]").TextContent.Trim()));
 
-        var agent = (await Launch.RegisterAgentAsync(_team.Admin, _team.Slug, new AgentRegistration("gpu", "box"))).AgentId;
-        await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
-        await Launch.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(agent, LaunchRunStatus.Running));
+        var agent = (await Agents.RegisterAgentAsync(_team.Admin, _team.Slug, new AgentRegistration("gpu", "box"))).AgentId;
+        await Agents.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
+        await Agents.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(agent, LaunchRunStatus.Running));
 
         // The table reloads on its own timer: no click, no navigation.
         page.WaitForAssertion(() => Assert.Equal("Running", page.Find("[data-testid=launch-status]").TextContent.Trim()), TimeSpan.FromSeconds(10));

@@ -37,7 +37,13 @@ public class LaunchServiceTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await _services.DisposeAsync();
 
-    private LaunchService Launch => _services.Get<LaunchService>();
+    private JobService Jobs => _services.Get<JobService>();
+
+    private QueueService Queues => _services.Get<QueueService>();
+
+    private LaunchRunService Runs => _services.Get<LaunchRunService>();
+
+    private AgentService Agents => _services.Get<AgentService>();
 
     private ArtifactService Artifacts => _services.Get<ArtifactService>();
 
@@ -47,15 +53,15 @@ public class LaunchServiceTests : IAsyncLifetime
 
     private async Task SetUpAsync()
     {
-        await Launch.CreateJobAsync(_team.Admin, _team.Slug, new JobInput("train", "Train the model", Version()));
-        await Launch.CreateQueueAsync(_team.Admin, _team.Slug, new QueueInput("gpu"));
+        await Jobs.CreateJobAsync(_team.Admin, _team.Slug, new JobInput("train", "Train the model", Version()));
+        await Queues.CreateQueueAsync(_team.Admin, _team.Slug, new QueueInput("gpu"));
     }
 
     private async Task<int> RegisterAsync(string name = "agent-1") =>
-        (await Launch.RegisterAgentAsync(_team.Admin, _team.Slug, new AgentRegistration("gpu", name, "1.0"))).AgentId;
+        (await Agents.RegisterAgentAsync(_team.Admin, _team.Slug, new AgentRegistration("gpu", name, "1.0"))).AgentId;
 
     private Task<LaunchRunSummary> LaunchAsync(JsonObject? config = null) =>
-        Launch.LaunchAsync(_team.Member, _team.Slug, "gpu", new LaunchRequest("train", null, "training", config));
+        Runs.LaunchAsync(_team.Member, _team.Slug, "gpu", new LaunchRequest("train", null, "training", config));
 
     [Fact]
     public async Task Metrics_record_how_long_a_run_waited_and_the_gauges_count_queued_runs_and_online_agents()
@@ -78,7 +84,7 @@ public class LaunchServiceTests : IAsyncLifetime
         Assert.Equal(30, queuedAge.LastMeasurement!.Value);
         Assert.Equal(1, online.LastMeasurement!.Value);
 
-        await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
+        await Agents.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
         Assert.Equal(30, Assert.Single(waits.GetMeasurementSnapshot()).Value);
         _services.Clock.Advance(TimeSpan.FromSeconds(90)); // past the gauges' cache, and the agent falls silent
         queued.RecordObservableInstruments();
@@ -91,9 +97,9 @@ public class LaunchServiceTests : IAsyncLifetime
     public async Task Versions_are_added_never_edited_and_numbered_from_v0()
     {
         await SetUpAsync();
-        await Launch.AddVersionAsync(_team.Admin, _team.Slug, "train", Version(program: "python3"));
+        await Jobs.AddVersionAsync(_team.Admin, _team.Slug, "train", Version(program: "python3"));
 
-        var job = await Launch.GetJobAsync(_team.Member, _team.Slug, "train");
+        var job = await Jobs.GetJobAsync(_team.Member, _team.Slug, "train");
 
         Assert.Equal((1, 2), (job.Job.LatestVersion, job.Job.VersionCount));
         Assert.Equal(["python3", "python"], job.Versions.Select(v => v.Program));
@@ -107,22 +113,22 @@ public class LaunchServiceTests : IAsyncLifetime
     {
         await SetUpAsync();
 
-        await Assert.ThrowsAsync<ForbiddenException>(() => Launch.CreateJobAsync(_team.Member, _team.Slug, new JobInput("x", null, Version())));
-        await Assert.ThrowsAsync<ForbiddenException>(() => Launch.CreateQueueAsync(_team.Member, _team.Slug, new QueueInput("cpu")));
-        await Assert.ThrowsAsync<ForbiddenException>(() => Launch.AddVersionAsync(_team.Member, _team.Slug, "train", Version()));
-        await Assert.ThrowsAsync<ForbiddenException>(() => Launch.DeleteQueueAsync(_team.Member, _team.Slug, "gpu"));
-        await Assert.ThrowsAsync<ForbiddenException>(() => Launch.RegisterAgentAsync(_team.Member, _team.Slug, new AgentRegistration("gpu")));
+        await Assert.ThrowsAsync<ForbiddenException>(() => Jobs.CreateJobAsync(_team.Member, _team.Slug, new JobInput("x", null, Version())));
+        await Assert.ThrowsAsync<ForbiddenException>(() => Queues.CreateQueueAsync(_team.Member, _team.Slug, new QueueInput("cpu")));
+        await Assert.ThrowsAsync<ForbiddenException>(() => Jobs.AddVersionAsync(_team.Member, _team.Slug, "train", Version()));
+        await Assert.ThrowsAsync<ForbiddenException>(() => Queues.DeleteQueueAsync(_team.Member, _team.Slug, "gpu"));
+        await Assert.ThrowsAsync<ForbiddenException>(() => Agents.RegisterAgentAsync(_team.Member, _team.Slug, new AgentRegistration("gpu")));
         var agent = await RegisterAsync();
-        await Assert.ThrowsAsync<ForbiddenException>(() => Launch.ClaimAsync(_team.Member, _team.Slug, "gpu", agent));
-        await Assert.ThrowsAsync<NotFoundException>(() => Launch.ListJobsAsync(_team.Outsider, _team.Slug));
-        await Assert.ThrowsAsync<NotFoundException>(() => Launch.GetQueueAsync(_team.Outsider, _team.Slug, "gpu"));
-        await Assert.ThrowsAsync<NotFoundException>(() => Launch.RegisterAgentAsync(_team.Outsider, _team.Slug, new AgentRegistration("gpu")));
-        await Assert.ThrowsAsync<NotFoundException>(() => Launch.CreateJobAsync(_team.Outsider, _team.Slug, new JobInput("x", null, Version())));
+        await Assert.ThrowsAsync<ForbiddenException>(() => Agents.ClaimAsync(_team.Member, _team.Slug, "gpu", agent));
+        await Assert.ThrowsAsync<NotFoundException>(() => Jobs.ListJobsAsync(_team.Outsider, _team.Slug));
+        await Assert.ThrowsAsync<NotFoundException>(() => Queues.GetQueueAsync(_team.Outsider, _team.Slug, "gpu"));
+        await Assert.ThrowsAsync<NotFoundException>(() => Agents.RegisterAgentAsync(_team.Outsider, _team.Slug, new AgentRegistration("gpu")));
+        await Assert.ThrowsAsync<NotFoundException>(() => Jobs.CreateJobAsync(_team.Outsider, _team.Slug, new JobInput("x", null, Version())));
         var run = await LaunchAsync();
-        await Assert.ThrowsAsync<NotFoundException>(() => Launch.CancelAsync(_team.Outsider, _team.Slug, run.Id));
-        await Assert.ThrowsAsync<NotFoundException>(() => Launch.GetRunAsync(_team.Outsider, $"{_team.Slug}-other", run.Id));
-        Assert.Single(await Launch.ListJobsAsync(_team.Member, _team.Slug));
-        Assert.Single(await Launch.ListQueuesAsync(_team.Member, _team.Slug));
+        await Assert.ThrowsAsync<NotFoundException>(() => Runs.CancelAsync(_team.Outsider, _team.Slug, run.Id));
+        await Assert.ThrowsAsync<NotFoundException>(() => Runs.GetRunAsync(_team.Outsider, $"{_team.Slug}-other", run.Id));
+        Assert.Single(await Jobs.ListJobsAsync(_team.Member, _team.Slug));
+        Assert.Single(await Queues.ListQueuesAsync(_team.Member, _team.Slug));
     }
 
     public static TheoryData<string, JobVersionInput> BadVersions => new()
@@ -138,10 +144,10 @@ public class LaunchServiceTests : IAsyncLifetime
     [MemberData(nameof(BadVersions))]
     public async Task Bad_job_input_names_the_field_and_writes_nothing(string field, JobVersionInput version)
     {
-        var ex = await Assert.ThrowsAsync<InputException>(() => Launch.CreateJobAsync(_team.Admin, _team.Slug, new JobInput("train", null, version)));
+        var ex = await Assert.ThrowsAsync<InputException>(() => Jobs.CreateJobAsync(_team.Admin, _team.Slug, new JobInput("train", null, version)));
 
         Assert.Equal(field, ex.Field);
-        Assert.Empty(await Launch.ListJobsAsync(_team.Admin, _team.Slug));
+        Assert.Empty(await Jobs.ListJobsAsync(_team.Admin, _team.Slug));
     }
 
     [Fact]
@@ -149,9 +155,9 @@ public class LaunchServiceTests : IAsyncLifetime
     {
         await SetUpAsync();
 
-        Assert.Equal("name", (await Assert.ThrowsAsync<ConflictException>(() => Launch.CreateJobAsync(_team.Admin, _team.Slug, new JobInput("train", null, Version())))).Field);
-        Assert.Equal("name", (await Assert.ThrowsAsync<ConflictException>(() => Launch.CreateQueueAsync(_team.Admin, _team.Slug, new QueueInput("gpu")))).Field);
-        Assert.Equal("resourceType", (await Assert.ThrowsAsync<InputException>(() => Launch.CreateQueueAsync(_team.Admin, _team.Slug, new QueueInput("k8s", null, "kubernetes")))).Field);
+        Assert.Equal("name", (await Assert.ThrowsAsync<ConflictException>(() => Jobs.CreateJobAsync(_team.Admin, _team.Slug, new JobInput("train", null, Version())))).Field);
+        Assert.Equal("name", (await Assert.ThrowsAsync<ConflictException>(() => Queues.CreateQueueAsync(_team.Admin, _team.Slug, new QueueInput("gpu")))).Field);
+        Assert.Equal("resourceType", (await Assert.ThrowsAsync<InputException>(() => Queues.CreateQueueAsync(_team.Admin, _team.Slug, new QueueInput("k8s", null, "kubernetes")))).Field);
     }
 
     [Fact]
@@ -162,7 +168,7 @@ public class LaunchServiceTests : IAsyncLifetime
         await LaunchAsync();
         var agent = await RegisterAsync();
 
-        var claimed = await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
+        var claimed = await Agents.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
 
         Assert.NotNull(claimed);
         Assert.Equal(first.Id, claimed.RunId);
@@ -170,7 +176,7 @@ public class LaunchServiceTests : IAsyncLifetime
         Assert.Equal(["train.py", "--epochs", "3"], claimed.Arguments);
         Assert.Equal(Token, claimed.Environment["HF_TOKEN"]);
         Assert.Equal("""{"learning_rate":0.1,"optimizer":{"name":"adam","beta":0.5},"epochs":10}""", claimed.Config.ToJsonString());
-        var stored = await Launch.GetRunAsync(_team.Member, _team.Slug, first.Id);
+        var stored = await Runs.GetRunAsync(_team.Member, _team.Slug, first.Id);
         Assert.Equal((LaunchRunStatus.Claimed, "agent-1"), (stored.Run.Status, stored.Run.Agent));
         Assert.DoesNotContain(Token, stored.Config!.ToJsonString());
     }
@@ -180,7 +186,7 @@ public class LaunchServiceTests : IAsyncLifetime
     {
         await SetUpAsync();
         var agent = await RegisterAsync();
-        Assert.Null(await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent));
+        Assert.Null(await Agents.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent));
         var runs = new List<long>();
         for (var i = 0; i < 40; i++)
         {
@@ -198,8 +204,8 @@ public class LaunchServiceTests : IAsyncLifetime
         {
             var mine = new List<long>();
             using var scope = _services.Provider.CreateScope();
-            var launch = scope.ServiceProvider.GetRequiredService<LaunchService>();
-            while (await launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", id) is { } run)
+            var agentService = scope.ServiceProvider.GetRequiredService<AgentService>();
+            while (await agentService.ClaimAsync(_team.Admin, _team.Slug, "gpu", id) is { } run)
             {
                 mine.Add(run.RunId);
             }
@@ -219,18 +225,18 @@ public class LaunchServiceTests : IAsyncLifetime
         var run = await LaunchAsync();
         var holder = await RegisterAsync("holder");
         var other = await RegisterAsync("other");
-        await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", holder);
+        await Agents.ClaimAsync(_team.Admin, _team.Slug, "gpu", holder);
 
-        await Assert.ThrowsAsync<ConflictException>(() => Launch.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(other, LaunchRunStatus.Running)));
-        Assert.Equal(LaunchRunStatus.Running, (await Launch.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(holder, LaunchRunStatus.Running))).Status);
-        await Launch.AppendOutputAsync(_team.Admin, _team.Slug, run.Id, new OutputChunk(holder, $"token is {Token}\n"));
-        var ended = await Launch.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(holder, LaunchRunStatus.Failed, 3, "The process exited with code 3."));
+        await Assert.ThrowsAsync<ConflictException>(() => Agents.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(other, LaunchRunStatus.Running)));
+        Assert.Equal(LaunchRunStatus.Running, (await Agents.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(holder, LaunchRunStatus.Running))).Status);
+        await Agents.AppendOutputAsync(_team.Admin, _team.Slug, run.Id, new OutputChunk(holder, $"token is {Token}\n"));
+        var ended = await Agents.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(holder, LaunchRunStatus.Failed, 3, "The process exited with code 3."));
 
         Assert.Equal((LaunchRunStatus.Failed, 3), (ended.Status, ended.ExitCode));
-        var detail = await Launch.GetRunAsync(_team.Member, _team.Slug, run.Id);
+        var detail = await Runs.GetRunAsync(_team.Member, _team.Slug, run.Id);
         Assert.Equal("token is [redacted]\n", detail.OutputTail);
         Assert.NotNull(detail.Run.StartedAt);
-        await Assert.ThrowsAsync<ConflictException>(() => Launch.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(holder, LaunchRunStatus.Finished, 0)));
+        await Assert.ThrowsAsync<ConflictException>(() => Agents.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(holder, LaunchRunStatus.Finished, 0)));
     }
 
     [Fact]
@@ -239,13 +245,13 @@ public class LaunchServiceTests : IAsyncLifetime
         await SetUpAsync();
         var run = await LaunchAsync();
         var agent = await RegisterAsync();
-        await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
+        await Agents.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
 
-        await Launch.AppendOutputAsync(_team.Admin, _team.Slug, run.Id, new OutputChunk(agent, new string('a', LaunchService.MaxOutputChars)));
-        await Launch.AppendOutputAsync(_team.Admin, _team.Slug, run.Id, new OutputChunk(agent, "the end"));
+        await Agents.AppendOutputAsync(_team.Admin, _team.Slug, run.Id, new OutputChunk(agent, new string('a', LaunchRules.MaxOutputChars)));
+        await Agents.AppendOutputAsync(_team.Admin, _team.Slug, run.Id, new OutputChunk(agent, "the end"));
 
-        var tail = (await Launch.GetRunAsync(_team.Member, _team.Slug, run.Id)).OutputTail;
-        Assert.Equal(LaunchService.MaxOutputChars, tail.Length);
+        var tail = (await Runs.GetRunAsync(_team.Member, _team.Slug, run.Id)).OutputTail;
+        Assert.Equal(LaunchRules.MaxOutputChars, tail.Length);
         Assert.EndsWith("aaathe end", tail);
     }
 
@@ -257,15 +263,15 @@ public class LaunchServiceTests : IAsyncLifetime
         var running = await LaunchAsync();
         var agent = await RegisterAsync();
 
-        Assert.Equal(LaunchRunStatus.Cancelled, (await Launch.CancelAsync(_team.Member, _team.Slug, queued.Id)).Status);
-        var claimed = await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
+        Assert.Equal(LaunchRunStatus.Cancelled, (await Runs.CancelAsync(_team.Member, _team.Slug, queued.Id)).Status);
+        var claimed = await Agents.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
         Assert.Equal(running.Id, claimed!.RunId);
-        var asked = await Launch.CancelAsync(_team.Member, _team.Slug, running.Id);
+        var asked = await Runs.CancelAsync(_team.Member, _team.Slug, running.Id);
 
         Assert.Equal((LaunchRunStatus.Claimed, true), (asked.Status, asked.CancelRequested));
-        Assert.Equal([running.Id], (await Launch.HeartbeatAsync(_team.Admin, _team.Slug, agent)).CancelRunIds);
-        Assert.True((await Launch.AppendOutputAsync(_team.Admin, _team.Slug, running.Id, new OutputChunk(agent, ""))).CancelRequested);
-        await Assert.ThrowsAsync<ConflictException>(() => Launch.CancelAsync(_team.Member, _team.Slug, queued.Id));
+        Assert.Equal([running.Id], (await Agents.HeartbeatAsync(_team.Admin, _team.Slug, agent)).CancelRunIds);
+        Assert.True((await Agents.AppendOutputAsync(_team.Admin, _team.Slug, running.Id, new OutputChunk(agent, ""))).CancelRequested);
+        await Assert.ThrowsAsync<ConflictException>(() => Runs.CancelAsync(_team.Member, _team.Slug, queued.Id));
     }
 
     [Fact]
@@ -274,27 +280,27 @@ public class LaunchServiceTests : IAsyncLifetime
         await SetUpAsync();
         var run = await LaunchAsync();
         var silent = await RegisterAsync("silent");
-        await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", silent);
+        await Agents.ClaimAsync(_team.Admin, _team.Slug, "gpu", silent);
 
         _services.Clock.Advance(TimeSpan.FromSeconds(30));
-        Assert.Equal(0, await Launch.RequeueLostRunsAsync());
+        Assert.Equal(0, await Agents.RequeueLostRunsAsync());
         _services.Clock.Advance(TimeSpan.FromSeconds(31));
-        Assert.Equal(1, await Launch.RequeueLostRunsAsync());
+        Assert.Equal(1, await Agents.RequeueLostRunsAsync());
 
-        var back = (await Launch.GetRunAsync(_team.Member, _team.Slug, run.Id)).Run;
+        var back = (await Runs.GetRunAsync(_team.Member, _team.Slug, run.Id)).Run;
         Assert.Equal((LaunchRunStatus.Queued, null, 1), (back.Status, back.Agent, back.Requeues));
-        await Assert.ThrowsAsync<ConflictException>(() => Launch.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(silent, LaunchRunStatus.Running)));
-        Assert.False((await Launch.ListAgentsAsync(_team.Member, _team.Slug)).Single().Online);
+        await Assert.ThrowsAsync<ConflictException>(() => Agents.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(silent, LaunchRunStatus.Running)));
+        Assert.False((await Agents.ListAgentsAsync(_team.Member, _team.Slug)).Single().Online);
 
         for (var i = 0; i < 3; i++)
         {
             var next = await RegisterAsync($"next-{i}");
-            Assert.Equal(run.Id, (await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", next))!.RunId);
+            Assert.Equal(run.Id, (await Agents.ClaimAsync(_team.Admin, _team.Slug, "gpu", next))!.RunId);
             _services.Clock.Advance(TimeSpan.FromMinutes(2));
-            await Launch.RequeueLostRunsAsync();
+            await Agents.RequeueLostRunsAsync();
         }
 
-        var failed = (await Launch.GetRunAsync(_team.Member, _team.Slug, run.Id)).Run;
+        var failed = (await Runs.GetRunAsync(_team.Member, _team.Slug, run.Id)).Run;
         Assert.Equal(LaunchRunStatus.Failed, failed.Status);
         Assert.Contains("stopped responding", failed.Error);
     }
@@ -306,23 +312,23 @@ public class LaunchServiceTests : IAsyncLifetime
         var run = await LaunchAsync();
         var agent = await RegisterAsync();
         // The server committed the claim; the agent never got the answer and goes on polling and heartbeating.
-        await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
+        await Agents.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
         for (var i = 0; i < 2; i++)
         {
             _services.Clock.Advance(TimeSpan.FromSeconds(25));
-            Assert.Null(await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent));
-            Assert.Equal(0, await Launch.RequeueLostRunsAsync());
+            Assert.Null(await Agents.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent));
+            Assert.Equal(0, await Agents.RequeueLostRunsAsync());
         }
 
         _services.Clock.Advance(TimeSpan.FromSeconds(15));
-        Assert.Equal(1, await Launch.RequeueLostRunsAsync());
+        Assert.Equal(1, await Agents.RequeueLostRunsAsync());
 
-        var back = (await Launch.GetRunAsync(_team.Member, _team.Slug, run.Id)).Run;
+        var back = (await Runs.GetRunAsync(_team.Member, _team.Slug, run.Id)).Run;
         Assert.Equal((LaunchRunStatus.Queued, 0), (back.Status, back.Requeues));
         Assert.Contains("never started it", back.Error);
         // An answer that arrives this late cannot start the run: Running is refused.
-        await Assert.ThrowsAsync<ConflictException>(() => Launch.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(agent, LaunchRunStatus.Running)));
-        Assert.Equal(run.Id, (await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent))!.RunId);
+        await Assert.ThrowsAsync<ConflictException>(() => Agents.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(agent, LaunchRunStatus.Running)));
+        Assert.Equal(run.Id, (await Agents.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent))!.RunId);
     }
 
     [Fact]
@@ -331,19 +337,19 @@ public class LaunchServiceTests : IAsyncLifetime
         await SetUpAsync();
         var run = await LaunchAsync();
         var agent = await RegisterAsync();
-        await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
-        await Launch.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(agent, LaunchRunStatus.Running));
+        await Agents.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
+        await Agents.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(agent, LaunchRunStatus.Running));
 
         for (var i = 0; i < 5; i++)
         {
             _services.Clock.Advance(TimeSpan.FromSeconds(40));
-            await Launch.HeartbeatAsync(_team.Admin, _team.Slug, agent);
-            await Launch.RequeueLostRunsAsync();
+            await Agents.HeartbeatAsync(_team.Admin, _team.Slug, agent);
+            await Agents.RequeueLostRunsAsync();
         }
 
-        Assert.Equal(LaunchRunStatus.Running, (await Launch.GetRunAsync(_team.Member, _team.Slug, run.Id)).Run.Status);
-        Assert.True((await Launch.ListAgentsAsync(_team.Member, _team.Slug)).Single().Online);
-        Assert.Equal(run.Id, (await Launch.ListAgentsAsync(_team.Member, _team.Slug)).Single().CurrentRunId);
+        Assert.Equal(LaunchRunStatus.Running, (await Runs.GetRunAsync(_team.Member, _team.Slug, run.Id)).Run.Status);
+        Assert.True((await Agents.ListAgentsAsync(_team.Member, _team.Slug)).Single().Online);
+        Assert.Equal(run.Id, (await Agents.ListAgentsAsync(_team.Member, _team.Slug)).Single().CurrentRunId);
     }
 
     [Fact]
@@ -351,18 +357,18 @@ public class LaunchServiceTests : IAsyncLifetime
     {
         await SetUpAsync();
         var secrets = _services.Get<SecretService>();
-        var pinned = await Launch.LaunchAsync(_team.Member, _team.Slug, "gpu", new LaunchRequest("train", 0, "training"));
+        var pinned = await Runs.LaunchAsync(_team.Member, _team.Slug, "gpu", new LaunchRequest("train", 0, "training"));
 
         var refused = await Assert.ThrowsAsync<ConflictException>(() => secrets.DeleteAsync(_team.Admin, _team.Slug, "HF_TOKEN"));
         Assert.Contains("job(s): train", refused.Message);
-        await Launch.AddVersionAsync(_team.Admin, _team.Slug, "train", Version(environment: []));
+        await Jobs.AddVersionAsync(_team.Admin, _team.Slug, "train", Version(environment: []));
         await secrets.DeleteAsync(_team.Admin, _team.Slug, "HF_TOKEN");
         var latest = await LaunchAsync();
 
-        var claimed = await Launch.ClaimAsync(_team.Admin, _team.Slug, "gpu", await RegisterAsync());
+        var claimed = await Agents.ClaimAsync(_team.Admin, _team.Slug, "gpu", await RegisterAsync());
 
         Assert.Equal(latest.Id, claimed!.RunId);
-        var failed = (await Launch.GetRunAsync(_team.Member, _team.Slug, pinned.Id)).Run;
+        var failed = (await Runs.GetRunAsync(_team.Member, _team.Slug, pinned.Id)).Run;
         Assert.Equal(LaunchRunStatus.Failed, failed.Status);
         Assert.Contains("references the secret HF_TOKEN, which no longer exists", failed.Error);
     }
@@ -373,11 +379,11 @@ public class LaunchServiceTests : IAsyncLifetime
         await SetUpAsync();
         var run = await LaunchAsync();
 
-        await Assert.ThrowsAsync<ConflictException>(() => Launch.DeleteQueueAsync(_team.Admin, _team.Slug, "gpu"));
-        await Assert.ThrowsAsync<ConflictException>(() => Launch.DeleteJobAsync(_team.Admin, _team.Slug, "train"));
-        await Launch.CancelAsync(_team.Member, _team.Slug, run.Id);
-        await Launch.DeleteQueueAsync(_team.Admin, _team.Slug, "gpu");
-        Assert.Empty(await Launch.ListQueuesAsync(_team.Admin, _team.Slug));
+        await Assert.ThrowsAsync<ConflictException>(() => Queues.DeleteQueueAsync(_team.Admin, _team.Slug, "gpu"));
+        await Assert.ThrowsAsync<ConflictException>(() => Jobs.DeleteJobAsync(_team.Admin, _team.Slug, "train"));
+        await Runs.CancelAsync(_team.Member, _team.Slug, run.Id);
+        await Queues.DeleteQueueAsync(_team.Admin, _team.Slug, "gpu");
+        Assert.Empty(await Queues.ListQueuesAsync(_team.Admin, _team.Slug));
     }
 
     private async Task<int> CreateLaunchAutomationAsync(string? overrides)
@@ -413,7 +419,7 @@ public class LaunchServiceTests : IAsyncLifetime
         Assert.Equal((RunStatus.Succeeded, "job", "gpu"), (history.Run.Status, history.Run.ActionType, history.Run.QueueName));
         var launchId = Assert.Single(history.LaunchRunIds);
         Assert.Equal(AttemptOutcome.Succeeded, Assert.Single(history.Attempts).Outcome);
-        var launch = await Launch.GetRunAsync(_team.Member, _team.Slug, launchId);
+        var launch = await Runs.GetRunAsync(_team.Member, _team.Slug, launchId);
         Assert.Equal((LaunchRunStatus.Queued, "training", automationId, "gpu"), (launch.Run.Status, launch.Run.Project, launch.Run.AutomationId, launch.Run.Queue));
         Assert.Equal("""{"learning_rate":0.01,"optimizer":{"name":"sgd","beta":0.9},"model":"acme/vision/model:production"}""", launch.Config!.ToJsonString());
     }
@@ -423,7 +429,7 @@ public class LaunchServiceTests : IAsyncLifetime
     {
         await SetUpAsync();
         await CreateLaunchAutomationAsync(null);
-        await Launch.DeleteJobAsync(_team.Admin, _team.Slug, "train");
+        await Jobs.DeleteJobAsync(_team.Admin, _team.Slug, "train");
 
         var runId = await AddProductionAliasAsync();
 
@@ -440,7 +446,7 @@ public class LaunchServiceTests : IAsyncLifetime
     {
         await SetUpAsync();
         await CreateLaunchAutomationAsync(null);
-        await Launch.DeleteQueueAsync(_team.Admin, _team.Slug, "gpu");
+        await Queues.DeleteQueueAsync(_team.Admin, _team.Slug, "gpu");
 
         var runId = await AddProductionAliasAsync();
 

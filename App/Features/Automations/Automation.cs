@@ -111,8 +111,8 @@ internal sealed class AutomationConfiguration : IEntityTypeConfiguration<Automat
         builder.HasOne(a => a.Project).WithMany().HasForeignKey(a => a.ProjectId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne(a => a.Collection).WithMany().HasForeignKey(a => a.CollectionId).OnDelete(DeleteBehavior.SetNull);
         builder.HasOne(a => a.Webhook).WithMany().HasForeignKey(a => a.WebhookId).OnDelete(DeleteBehavior.SetNull);
-        builder.Property(a => a.JobName).HasMaxLength(LaunchService.MaxNameLength);
-        builder.Property(a => a.QueueName).HasMaxLength(LaunchService.MaxNameLength);
+        builder.Property(a => a.JobName).HasMaxLength(LaunchRules.MaxNameLength);
+        builder.Property(a => a.QueueName).HasMaxLength(LaunchRules.MaxNameLength);
         builder.HasOne(a => a.Job).WithMany().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.SetNull);
         builder.HasOne(a => a.Queue).WithMany().HasForeignKey(a => a.QueueId).OnDelete(DeleteBehavior.SetNull);
         builder.HasOne(a => a.DestinationProject).WithMany().HasForeignKey(a => a.DestinationProjectId).OnDelete(DeleteBehavior.SetNull);

@@ -22,7 +22,10 @@ public partial class AutomationWizard
     private WebhookService Webhooks { get; set; } = null!;
 
     [Inject]
-    private LaunchService Launch { get; set; } = null!;
+    private JobService Jobs { get; set; } = null!;
+
+    [Inject]
+    private QueueService Queues { get; set; } = null!;
 
     private JsonEditor? _editor;
     private JsonEditor? _overridesEditor;
@@ -61,8 +64,8 @@ public partial class AutomationWizard
         _collections = await Artifacts.ListCollectionsAsync(Actor, Team, Project);
         _webhooks = await Webhooks.ListAsync(Actor, Team);
         _secretNames = await Automations.SecretNamesAsync(Actor, Team);
-        _jobs = await Launch.ListJobsAsync(Actor, Team);
-        _queues = await Launch.ListQueuesAsync(Actor, Team);
+        _jobs = await Jobs.ListJobsAsync(Actor, Team);
+        _queues = await Queues.ListQueuesAsync(Actor, Team);
         _projects = await Artifacts.ListProjectsAsync(Actor, Team);
         _destinationProject = Project;
         if (Id is { } id)
@@ -131,7 +134,7 @@ public partial class AutomationWizard
             {
                 _errors["queue"] = "Choose the queue the run goes to.";
             }
-            if (LaunchService.OverrideErrors(_overrides) is { Count: > 0 } overrideErrors)
+            if (LaunchRules.OverrideErrors(_overrides) is { Count: > 0 } overrideErrors)
             {
                 _errors["overrides"] = string.Join(" ", overrideErrors);
             }
@@ -247,13 +250,13 @@ public partial class AutomationWizard
 
     private async Task LoadJobVersionsAsync()
     {
-        _jobVersions = _job is null ? [] : (await Launch.GetJobAsync(Actor, Team, _job)).Versions;
+        _jobVersions = _job is null ? [] : (await Jobs.GetJobAsync(Actor, Team, _job)).Versions;
     }
 
     /// <summary>The version's defaults with the rendered overrides laid over them: what the run's configuration file will hold.</summary>
     private async Task<PayloadPreview> ConfigPreviewAsync(CancellationToken ct)
     {
-        if (LaunchService.OverrideErrors(_overrides) is { Count: > 0 } errors)
+        if (LaunchRules.OverrideErrors(_overrides) is { Count: > 0 } errors)
         {
             return new PayloadPreview(null, string.Join(" ", errors), false, "");
         }

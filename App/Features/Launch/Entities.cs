@@ -131,7 +131,7 @@ public class LaunchRun
 
     public string? Error { get; set; }
 
-    /// <summary>The last <see cref="LaunchService.MaxOutputChars"/> characters of the process's output, secrets redacted.</summary>
+    /// <summary>The last <see cref="LaunchRules.MaxOutputChars"/> characters of the process's output, secrets redacted.</summary>
     public string OutputTail { get; set; } = "";
 
     public bool CancelRequested { get; set; }
@@ -195,7 +195,7 @@ internal sealed class LaunchConfigurations :
 {
     public void Configure(EntityTypeBuilder<LaunchJob> builder)
     {
-        builder.Property(j => j.Name).HasMaxLength(LaunchService.MaxNameLength);
+        builder.Property(j => j.Name).HasMaxLength(LaunchRules.MaxNameLength);
         builder.Property(j => j.Description).HasMaxLength(ArtifactRules.MaxDescriptionLength);
         builder.Property(j => j.CreatedBy).HasMaxLength(256);
         builder.HasIndex(j => new { j.TeamId, j.Name }).IsUnique();
@@ -204,8 +204,8 @@ internal sealed class LaunchConfigurations :
 
     public void Configure(EntityTypeBuilder<LaunchJobVersion> builder)
     {
-        builder.Property(v => v.Program).HasMaxLength(LaunchService.MaxProgramLength);
-        builder.Property(v => v.WorkingDirectory).HasMaxLength(LaunchService.MaxProgramLength);
+        builder.Property(v => v.Program).HasMaxLength(LaunchRules.MaxProgramLength);
+        builder.Property(v => v.WorkingDirectory).HasMaxLength(LaunchRules.MaxProgramLength);
         builder.Property(v => v.Notes).HasMaxLength(ArtifactRules.MaxDescriptionLength);
         builder.Property(v => v.CreatedBy).HasMaxLength(256);
         builder.HasIndex(v => new { v.JobId, v.Number }).IsUnique();
@@ -214,7 +214,7 @@ internal sealed class LaunchConfigurations :
 
     public void Configure(EntityTypeBuilder<LaunchQueue> builder)
     {
-        builder.Property(q => q.Name).HasMaxLength(LaunchService.MaxNameLength);
+        builder.Property(q => q.Name).HasMaxLength(LaunchRules.MaxNameLength);
         builder.Property(q => q.Description).HasMaxLength(ArtifactRules.MaxDescriptionLength);
         builder.Property(q => q.ResourceType).HasMaxLength(32);
         builder.Property(q => q.CreatedBy).HasMaxLength(256);
@@ -240,7 +240,7 @@ internal sealed class LaunchConfigurations :
 
     public void Configure(EntityTypeBuilder<LaunchAgent> builder)
     {
-        builder.Property(a => a.Name).HasMaxLength(LaunchService.MaxNameLength);
+        builder.Property(a => a.Name).HasMaxLength(LaunchRules.MaxNameLength);
         builder.Property(a => a.Version).HasMaxLength(64);
         builder.Property(a => a.RegisteredBy).HasMaxLength(256);
         builder.HasIndex(a => new { a.TeamId, a.LastHeartbeatAt });

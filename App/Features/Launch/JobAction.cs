@@ -40,7 +40,7 @@ public sealed class JobAction(TimeProvider clock) : IAutomationAction
             throw new InputException("overrides", $"The overrides must be at most {AutomationService.MaxTemplateBytes / 1024} KB.");
         }
 
-        if (LaunchService.OverrideErrors(input.Overrides) is { Count: > 0 } errors)
+        if (LaunchRules.OverrideErrors(input.Overrides) is { Count: > 0 } errors)
         {
             throw new InputException("overrides", string.Join(" ", errors));
         }
@@ -93,7 +93,7 @@ public sealed class JobAction(TimeProvider clock) : IAutomationAction
     private static async Task<(LaunchRun? Run, string Description)> CreateLaunchRunAsync(AppDbContext db, AutomationRun run, DateTimeOffset now, CancellationToken ct)
     {
         var action = run.Action;
-        var version = action.JobId is null ? null : await LaunchService.ResolveVersionAsync(db.LaunchJobVersions.Where(v => v.JobId == action.JobId && v.Job.TeamId == run.TeamId), action.JobVersion, ct);
+        var version = action.JobId is null ? null : await LaunchRules.ResolveVersionAsync(db.LaunchJobVersions.Where(v => v.JobId == action.JobId && v.Job.TeamId == run.TeamId), action.JobVersion, ct);
         if (version is null)
         {
             return (null, action.JobVersion is null || action.JobId is null || !await db.LaunchJobs.AnyAsync(j => j.Id == action.JobId, ct)
@@ -129,7 +129,7 @@ public sealed class JobAction(TimeProvider clock) : IAutomationAction
             QueueId = action.QueueId.Value,
             JobVersionId = version.Id,
             ProjectId = action.DestinationProjectId.Value,
-            ConfigJson = ConfigMerge.Merge(LaunchService.ParseObject(version.DefaultConfigJson), overrides).ToJsonString(LaunchService.Compact),
+            ConfigJson = ConfigMerge.Merge(LaunchRules.ParseObject(version.DefaultConfigJson), overrides).ToJsonString(LaunchRules.Compact),
             AutomationId = run.AutomationId,
             AutomationRunId = run.Id,
             EventId = run.EventId,

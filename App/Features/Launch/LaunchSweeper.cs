@@ -13,7 +13,7 @@ public sealed class LaunchSweeper(IServiceScopeFactory scopes, IOptionsMonitor<L
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<LaunchService>().RequeueLostRunsAsync(stoppingToken);
+                await scope.ServiceProvider.GetRequiredService<AgentService>().RequeueLostRunsAsync(stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

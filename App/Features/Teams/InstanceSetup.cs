@@ -55,7 +55,7 @@ public sealed class AppClaimsPrincipalFactory(UserManager<ApplicationUser> userM
 }
 
 /// <summary><c>--seed-demo</c>: a demo team with an admin, a member and a project; passwords generated and printed once.</summary>
-public sealed class DemoSeeder(UserManager<ApplicationUser> users, TeamService teams, Artifacts.ArtifactService artifacts, Launch.LaunchService launch, ILogger<DemoSeeder> logger)
+public sealed class DemoSeeder(UserManager<ApplicationUser> users, TeamService teams, Artifacts.ArtifactService artifacts, Launch.JobService jobService, Launch.QueueService queueService, ILogger<DemoSeeder> logger)
 {
     public const string TeamSlug = "demo";
 
@@ -75,8 +75,8 @@ public sealed class DemoSeeder(UserManager<ApplicationUser> users, TeamService t
         await teams.AddMemberAsync(adminActor, TeamSlug, member.Email!, TeamRole.Member, ct);
         await artifacts.CreateProjectAsync(adminActor, TeamSlug, "quickstart", "Demo project: log versions here through the API.", ct);
         // A queue and a job that prints its configuration: start an agent on "local" and launch it.
-        await launch.CreateQueueAsync(adminActor, TeamSlug, new Launch.QueueInput("local", "Runs on the machine of whoever starts an agent"), ct);
-        await launch.CreateJobAsync(adminActor, TeamSlug, new Launch.JobInput("print-config", "Prints the run's configuration file", new Launch.JobVersionInput(
+        await queueService.CreateQueueAsync(adminActor, TeamSlug, new Launch.QueueInput("local", "Runs on the machine of whoever starts an agent"), ct);
+        await jobService.CreateJobAsync(adminActor, TeamSlug, new Launch.JobInput("print-config", "Prints the run's configuration file", new Launch.JobVersionInput(
             "/bin/sh", ["-c", "echo \"run $AUTOMATIONS_RUN_ID of $AUTOMATIONS_JOB $AUTOMATIONS_JOB_VERSION\"; cat \"$AUTOMATIONS_RUN_CONFIG\""],
             DefaultConfig: new System.Text.Json.Nodes.JsonObject { ["learning_rate"] = 0.01, ["epochs"] = 3 })), ct);
         return created;
