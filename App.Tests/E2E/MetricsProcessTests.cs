@@ -3,9 +3,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Automations.Features.ApiKeys;
-using Automations.Features.Artifacts;
-using Automations.Features.Automations;
-using Automations.Features.Webhooks;
 using Automations.Tests.TestInfrastructure;
 
 namespace Automations.Tests.E2E;
@@ -34,11 +31,7 @@ public class MetricsProcessTests
         services.Resolver.Map("localhost", "127.0.0.1");
         var team = await services.CreateTeamAsync();
         var key = (await services.Get<ApiKeyService>().CreateAsync(team.Member, "metrics")).Key;
-        var hook = await services.Get<WebhookService>().CreateAsync(team.Admin, team.Slug, new WebhookInput("r", receiver.Url(), null, null));
-        await services.Get<ArtifactService>().CreateProjectAsync(team.Admin, team.Slug, "vision", null);
-        await services.Get<ArtifactService>().CreateCollectionAsync(team.Admin, team.Slug, "vision", "eval", "dataset", null);
-        await services.Get<AutomationService>().CreateAsync(team.Member, team.Slug, "vision", new AutomationInput(
-            "Notify", null, ArtifactEventTypes.LinkArtifact, "eval", null, ActionTypes.Webhook, hook.Id, PayloadPresets.Default.Template));
+        await services.Provider.WebhookAutomationAsync(team, receiver.Url(), collection: "eval");
 
         var metricsPort = PostgresServer.FreePort();
         await using var app = new AppProcess("metrics", new()

@@ -3,7 +3,6 @@ using System.Text;
 using Automations.Features.Automations;
 using Automations.Features.Dispatch;
 using Automations.Features.Secrets;
-using Automations.Features.Webhooks;
 using Automations.Tests.TestInfrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
@@ -41,15 +40,10 @@ public class DispatchHostTests : IAsyncLifetime
         var team = await app.CreateTeamAsync();
         using (var scope = app.Services.CreateScope())
         {
-            var services = scope.ServiceProvider;
-            await services.GetRequiredService<SecretService>().CreateAsync(team.Admin, team.Slug, "SIGNING", Secret);
-            var hook = await services.GetRequiredService<WebhookService>().CreateAsync(team.Admin, team.Slug, new WebhookInput("Receiver", _receiver.Url(), "SIGNING", null));
-            var artifacts = services.GetRequiredService<Automations.Features.Artifacts.ArtifactService>();
-            await artifacts.CreateProjectAsync(team.Admin, team.Slug, "vision", null);
-            await artifacts.CreateCollectionAsync(team.Admin, team.Slug, "vision", "eval-set", "dataset", null);
-            await services.GetRequiredService<AutomationService>().CreateAsync(team.Member, team.Slug, "vision", new AutomationInput(
-                "Notify", null, "LINK_ARTIFACT", "eval-set", null, ActionTypes.Webhook, hook.Id, PayloadPresets.GitHub.Template));
+            await scope.ServiceProvider.GetRequiredService<SecretService>().CreateAsync(team.Admin, team.Slug, "SIGNING", Secret);
         }
+
+        await app.Services.WebhookAutomationAsync(team, _receiver.Url(), template: PayloadPresets.GitHub.Template, secretName: "SIGNING");
 
         return (await app.ApiClientAsync(team.Member), $"/api/v1/teams/{team.Slug}/projects/vision/collections/eval-set/versions");
     }

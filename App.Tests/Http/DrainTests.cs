@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using Automations.Data;
-using Automations.Features.Automations;
 using Automations.Features.Dispatch;
-using Automations.Features.Webhooks;
 using Automations.Tests.TestInfrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
@@ -47,15 +45,7 @@ public class DrainTests : IAsyncLifetime
     private async Task LogVersionThroughTheApiAsync(AppFactory app)
     {
         var team = await app.CreateTeamAsync();
-        using (var scope = app.Services.CreateScope())
-        {
-            var services = scope.ServiceProvider;
-            var hook = await services.GetRequiredService<WebhookService>().CreateAsync(team.Admin, team.Slug, new WebhookInput("Receiver", _receiver.Url(), null, null));
-            await services.GetRequiredService<Automations.Features.Artifacts.ArtifactService>().CreateProjectAsync(team.Admin, team.Slug, "vision", null);
-            await services.GetRequiredService<Automations.Features.Artifacts.ArtifactService>().CreateCollectionAsync(team.Admin, team.Slug, "vision", "eval", "dataset", null);
-            await services.GetRequiredService<AutomationService>().CreateAsync(team.Member, team.Slug, "vision", new AutomationInput(
-                "Notify", null, "LINK_ARTIFACT", "eval", null, ActionTypes.Webhook, hook.Id, PayloadPresets.Default.Template));
-        }
+        await app.Services.WebhookAutomationAsync(team, _receiver.Url(), collection: "eval");
 
         using var client = await app.ApiClientAsync(team.Member);
         (await client.PostAsJsonAsync($"/api/v1/teams/{team.Slug}/projects/vision/collections/eval/versions", new { })).EnsureSuccessStatusCode();

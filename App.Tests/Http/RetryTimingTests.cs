@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Json;
-using Automations.Features.Automations;
 using Automations.Features.Dispatch;
-using Automations.Features.Webhooks;
 using Automations.Tests.TestInfrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -64,14 +62,7 @@ public class RetryTimingTests
             ["Logging:LogLevel:Automations.Features.Dispatch"] = "Debug",
         });
         var team = await app.CreateTeamAsync();
-        using (var scope = app.Services.CreateScope())
-        {
-            var hook = await scope.ServiceProvider.GetRequiredService<WebhookService>().CreateAsync(team.Admin, team.Slug, new WebhookInput("r", receiver.Url(), null, null));
-            await scope.ServiceProvider.GetRequiredService<Automations.Features.Artifacts.ArtifactService>().CreateProjectAsync(team.Admin, team.Slug, "vision", null);
-            await scope.ServiceProvider.GetRequiredService<Automations.Features.Artifacts.ArtifactService>().CreateCollectionAsync(team.Admin, team.Slug, "vision", "eval", "dataset", null);
-            await scope.ServiceProvider.GetRequiredService<AutomationService>().CreateAsync(team.Member, team.Slug, "vision", new AutomationInput(
-                "Notify", null, "LINK_ARTIFACT", "eval", null, ActionTypes.Webhook, hook.Id, PayloadPresets.Default.Template));
-        }
+        await app.Services.WebhookAutomationAsync(team, receiver.Url(), collection: "eval");
 
         using var client = await app.ApiClientAsync(team.Member);
         for (var i = 0; i < runs; i++)

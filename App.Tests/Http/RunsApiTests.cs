@@ -1,9 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Automations.Features.Automations;
 using Automations.Features.Dispatch;
-using Automations.Features.Webhooks;
 using Automations.Tests.TestInfrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,15 +20,8 @@ public class RunsApiTests : IAsyncLifetime
         _app = new AppFactory(new() { ["Hangfire:Server:Enabled"] = "false" });
         _app.Resolver.Map("hooks.example.com", "93.184.216.34");
         _team = await _app.CreateTeamAsync();
-        using var scope = _app.Services.CreateScope();
-        var services = scope.ServiceProvider;
-        var hook = await services.GetRequiredService<WebhookService>().CreateAsync(_team.Admin, _team.Slug, new WebhookInput("CI", "https://hooks.example.com/ci", null, null));
-        var artifacts = services.GetRequiredService<Automations.Features.Artifacts.ArtifactService>();
-        await artifacts.CreateProjectAsync(_team.Admin, _team.Slug, "vision", null);
-        await artifacts.CreateCollectionAsync(_team.Admin, _team.Slug, "vision", "eval-set", "dataset", null);
-        await services.GetRequiredService<AutomationService>().CreateAsync(_team.Member, _team.Slug, "vision", new AutomationInput(
-            "Notify", null, "LINK_ARTIFACT", "eval-set", null, ActionTypes.Webhook, hook.Id, PayloadPresets.Default.Template));
-        await artifacts.LogVersionAsync(_team.Member, _team.Slug, "vision", "eval-set", new Automations.Features.Artifacts.LogVersionRequest());
+        await _app.Services.WebhookAutomationAsync(_team, "https://hooks.example.com/ci");
+        await _app.Services.LogVersionAsync(_team);
         await using var db = await _app.Get<IDbContextFactory<Automations.Data.AppDbContext>>().CreateDbContextAsync();
         _runId = await db.AutomationRuns.Select(r => r.Id).SingleAsync();
         await db.AutomationRuns.Where(r => r.Id == _runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, RunStatus.Failed).SetProperty(r => r.NextAttemptAt, (DateTimeOffset?)null));

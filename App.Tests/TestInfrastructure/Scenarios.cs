@@ -1,0 +1,40 @@
+using Automations.Features.Artifacts;
+using Automations.Features.Automations;
+using Automations.Features.Webhooks;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Automations.Tests.TestInfrastructure;
+
+/// <summary>What a webhook scenario made: the webhook and the automation that calls it.</summary>
+public sealed record WebhookScenario(int WebhookId, int AutomationId);
+
+/// <summary>Set-ups many tests share, in one call each, so a test shows only its case.</summary>
+public static class Scenarios
+{
+    /// <summary>
+    /// In <paramref name="team"/>: project <c>vision</c> with collection <paramref name="collection"/>, a webhook to
+    /// <paramref name="url"/> (signed with the team secret <paramref name="secretName"/> if given), and a member's
+    /// automation "Notify" that calls it with <paramref name="template"/> (default: the Default preset) for every new version.
+    /// </summary>
+    public static async Task<WebhookScenario> WebhookAutomationAsync(this IServiceProvider services, TeamFixture team, string url,
+        string collection = "eval-set", string? template = null, string? secretName = null)
+    {
+        using var scope = services.CreateScope();
+        var provider = scope.ServiceProvider;
+        var hook = await provider.GetRequiredService<WebhookService>().CreateAsync(team.Admin, team.Slug, new WebhookInput("Receiver", url, secretName, null));
+        var artifacts = provider.GetRequiredService<ArtifactService>();
+        await artifacts.CreateProjectAsync(team.Admin, team.Slug, "vision", null);
+        await artifacts.CreateCollectionAsync(team.Admin, team.Slug, "vision", collection, "dataset", null);
+        var automation = await provider.GetRequiredService<AutomationService>().CreateAsync(team.Member, team.Slug, "vision", new AutomationInput(
+            "Notify", null, ArtifactEventTypes.LinkArtifact, collection, null, ActionTypes.Webhook, hook.Id, template ?? PayloadPresets.Default.Template));
+        return new WebhookScenario(hook.Id, automation.Summary.Id);
+    }
+
+    /// <summary>A member logs a new version of <c>vision/</c><paramref name="collection"/>: the event that triggers the scenario's automation.</summary>
+    public static async Task<VersionDetail> LogVersionAsync(this IServiceProvider services, TeamFixture team, string collection = "eval-set", LogVersionRequest? request = null)
+    {
+        using var scope = services.CreateScope();
+        return (await scope.ServiceProvider.GetRequiredService<ArtifactService>()
+            .LogVersionAsync(team.Member, team.Slug, "vision", collection, request ?? new LogVersionRequest())).Version;
+    }
+}
