@@ -1,6 +1,4 @@
-using Automations.Features.Artifacts;
 using Automations.Features.Automations;
-using Automations.Features.Webhooks;
 using Automations.Tests.TestInfrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -11,14 +9,7 @@ namespace Automations.Tests.E2E;
 [Collection(BrowserCollection.Name)]
 public class AutomationsBrowserTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    protected override async Task ArrangeAsync(IServiceProvider services)
-    {
-        var artifacts = services.GetRequiredService<ArtifactService>();
-        await artifacts.CreateProjectAsync(Team.Admin, Team.Slug, "vision", null);
-        await artifacts.LogVersionAsync(Team.Admin, Team.Slug, "vision", "eval-set", new LogVersionRequest("first", Type: "dataset"));
-        await services.GetRequiredService<WebhookService>()
-            .CreateAsync(Team.Admin, Team.Slug, new WebhookInput("Slack alerts", "http://localhost:9/slack", null, null));
-    }
+    protected override Task ArrangeAsync(IServiceProvider services) => services.WizardReadyProjectAsync(Team);
 
     [Fact]
     public async Task Member_creates_a_slack_automation_with_the_wizard_then_disables_and_deletes_it()

@@ -1,7 +1,5 @@
 using Automations.Data;
-using Automations.Features.Artifacts;
 using Automations.Features.Teams;
-using Automations.Features.Webhooks;
 using Automations.Tests.TestInfrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -13,14 +11,7 @@ namespace Automations.Tests.E2E;
 [Collection(BrowserCollection.Name)]
 public class SecurityHeadersBrowserTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    protected override async Task ArrangeAsync(IServiceProvider services)
-    {
-        var artifacts = services.GetRequiredService<ArtifactService>();
-        await artifacts.CreateProjectAsync(Team.Admin, Team.Slug, "vision", null);
-        await artifacts.LogVersionAsync(Team.Admin, Team.Slug, "vision", "eval-set", new LogVersionRequest("first", Type: "dataset"));
-        await services.GetRequiredService<WebhookService>()
-            .CreateAsync(Team.Admin, Team.Slug, new WebhookInput("Slack alerts", "http://localhost:9/slack", null, null));
-    }
+    protected override Task ArrangeAsync(IServiceProvider services) => services.WizardReadyProjectAsync(Team);
 
     [Fact]
     public async Task The_automation_wizard_with_its_monaco_editor_runs_under_the_policy()

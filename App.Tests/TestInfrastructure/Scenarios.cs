@@ -30,6 +30,19 @@ public static class Scenarios
         return new WebhookScenario(hook.Id, automation.Summary.Id);
     }
 
+    /// <summary>
+    /// What the automation wizard needs to offer every choice: project <c>vision</c> with a <c>dataset</c> collection
+    /// <c>eval-set</c> holding v0, and a team webhook "Slack alerts" (to a port where nothing listens).
+    /// </summary>
+    public static async Task WizardReadyProjectAsync(this IServiceProvider services, TeamFixture team)
+    {
+        var artifacts = services.GetRequiredService<ArtifactService>();
+        await artifacts.CreateProjectAsync(team.Admin, team.Slug, "vision", null);
+        await artifacts.LogVersionAsync(team.Admin, team.Slug, "vision", "eval-set", new LogVersionRequest("first", Type: "dataset"));
+        await services.GetRequiredService<WebhookService>()
+            .CreateAsync(team.Admin, team.Slug, new WebhookInput("Slack alerts", "http://localhost:9/slack", null, null));
+    }
+
     /// <summary>A member logs a new version of <c>vision/</c><paramref name="collection"/>: the event that triggers the scenario's automation.</summary>
     public static async Task<VersionDetail> LogVersionAsync(this IServiceProvider services, TeamFixture team, string collection = "eval-set", LogVersionRequest? request = null)
     {
