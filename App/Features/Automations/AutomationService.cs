@@ -29,7 +29,7 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
         var rows = await Query(db).Where(a => a.ProjectId == access.ProjectId).OrderBy(a => a.Name).ToListAsync(ct);
-        var secretNames = await SecretNamesAsync(db, access.Team.TeamId, ct);
+        var secretNames = await SecretService.NamesAsync(db, access.Team.TeamId, ct);
         var ids = rows.Select(a => a.Id).ToList();
         var lastRunIds = await db.AutomationRuns.Where(r => ids.Contains(r.AutomationId))
             .GroupBy(r => r.AutomationId).Select(g => g.Max(r => r.Id)).ToListAsync(ct);
@@ -46,7 +46,7 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
         var row = await Query(db).FirstOrDefaultAsync(a => a.ProjectId == access.ProjectId && a.Id == id, ct)
             ?? throw new NotFoundException($"Automation {id} not found.");
-        var summary = Summarise(row, await SecretNamesAsync(db, access.Team.TeamId, ct));
+        var summary = Summarise(row, await SecretService.NamesAsync(db, access.Team.TeamId, ct));
         return row.ActionType == ActionTypes.Job
             ? new AutomationDetail(summary, null, null, new LaunchAction(row.Job?.Name ?? row.JobName, row.JobVersion, row.Queue?.Name ?? row.QueueName, row.DestinationProject?.Name, row.PayloadTemplate))
             : new AutomationDetail(summary, row.WebhookId, row.PayloadTemplate);
@@ -119,7 +119,7 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
-        var secretNames = await SecretNamesAsync(db, access.Team.TeamId, ct);
+        var secretNames = await SecretService.NamesAsync(db, access.Team.TeamId, ct);
         var errors = PayloadTemplate.Validate(template, secretNames);
         if (errors.Count > 0)
         {
@@ -163,9 +163,6 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
     private static async Task<Automation> LiveAsync(AppDbContext db, ProjectAccess access, int id, CancellationToken ct) =>
         await db.Automations.FirstOrDefaultAsync(a => a.ProjectId == access.ProjectId && a.Id == id && a.DeletedAt == null, ct)
         ?? throw new NotFoundException($"Automation {id} not found.");
-
-    private static async Task<HashSet<string>> SecretNamesAsync(AppDbContext db, int teamId, CancellationToken ct) =>
-        (await db.TeamSecrets.Where(s => s.TeamId == teamId).Select(s => s.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
 
     private AutomationSummary Summarise(Automation a, IReadOnlySet<string> secretNames)
     {

@@ -1,14 +1,5 @@
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using Automations.Data;
-using Automations.Features.Automations;
 using Automations.Features.Automations.Actions;
-using Automations.Features.Launch;
-using Automations.Features.Secrets;
-using Automations.Features.Webhooks;
 using Automations.Infrastructure.Telemetry;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;

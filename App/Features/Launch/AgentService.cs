@@ -1,11 +1,11 @@
-using System.Text.Json.Nodes;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Automations.Data;
 using Automations.Features.Artifacts;
 using Automations.Features.Secrets;
 using Automations.Features.Teams;
-using Automations.Infrastructure.Telemetry;
 using Automations.Infrastructure;
+using Automations.Infrastructure.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using static Automations.Features.Launch.LaunchRules;

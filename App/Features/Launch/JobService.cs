@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
 using Automations.Data;
 using Automations.Features.Artifacts;
 using Automations.Features.Secrets;
@@ -129,7 +129,7 @@ public sealed class JobService(
             throw new InputException(prefix + "environment", $"At most {MaxEnvironmentVariables} environment variables.");
         }
 
-        var secretNames = (await db.TeamSecrets.Where(s => s.TeamId == teamId).Select(s => s.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
+        var secretNames = await SecretService.NamesAsync(db, teamId, ct);
         foreach (var (key, value) in environment)
         {
             var field = $"{prefix}environment.{key}";

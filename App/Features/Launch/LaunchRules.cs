@@ -1,5 +1,5 @@
-using System.Text.Json.Nodes;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Automations.Data;
 using Automations.Features.Artifacts;
 using Automations.Features.Automations;

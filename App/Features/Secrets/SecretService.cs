@@ -92,6 +92,10 @@ public sealed class SecretService(IDbContextFactory<AppDbContext> dbFactory, IDa
         await db.SaveChangesAsync(ct);
     }
 
+    /// <summary>The names of a team's secrets (what <c>${NAME}</c> may refer to), in the caller's context.</summary>
+    public static async Task<HashSet<string>> NamesAsync(AppDbContext db, int teamId, CancellationToken ct) =>
+        (await db.TeamSecrets.Where(s => s.TeamId == teamId).Select(s => s.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
+
     /// <summary>Decrypted values of a team's secrets, by name, for rendering and signing on the server only.</summary>
     public async Task<IReadOnlyDictionary<string, string>> GetValuesAsync(int teamId, CancellationToken ct = default)
     {

@@ -29,8 +29,7 @@ public sealed class WebhookAction(SecretService secrets, WebhookSender sender, E
             throw new InputException("payloadTemplate", $"The payload template must be at most {AutomationService.MaxTemplateBytes / 1024} KB.");
         }
 
-        var secretNames = (await db.TeamSecrets.Where(s => s.TeamId == access.Team.TeamId).Select(s => s.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
-        var errors = PayloadTemplate.Validate(input.PayloadTemplate, secretNames);
+        var errors = PayloadTemplate.Validate(input.PayloadTemplate, await SecretService.NamesAsync(db, access.Team.TeamId, ct));
         if (errors.Count > 0)
         {
             throw new InputException("payloadTemplate", string.Join(" ", errors));

@@ -1,5 +1,6 @@
 using Automations.Features.ApiKeys;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -122,7 +123,7 @@ public static class TelemetrySetup
     {
         // The gauges exist from the start, not from the first delivery that asks for the instruments.
         endpoints.ServiceProvider.GetRequiredService<EngineMetrics>();
-        var settings = endpoints.ServiceProvider.GetRequiredService<IConfiguration>().GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        var settings = endpoints.ServiceProvider.GetRequiredService<IOptions<TelemetryOptions>>().Value;
         if (!settings.Prometheus.Enabled)
         {
             return endpoints;
