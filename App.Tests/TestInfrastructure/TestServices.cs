@@ -1,3 +1,4 @@
+using Automations.Features;
 using Automations.Data;
 using Automations.Features.ApiKeys;
 using Automations.Features.Artifacts;
@@ -56,7 +57,7 @@ public sealed class TestServices : IAsyncDisposable
         services.AddAppDataProtection(configuration, environment);
         services.AddGuardedHttpClient(configuration);
         services.AddSingleton<IHostResolver>(Resolver);
-        services.AddTeams().AddSecrets().AddWebhooks().AddApiKeys().AddArtifacts().AddAutomations().AddDispatch(configuration).AddLaunch(configuration);
+        services.AddFeatures(configuration);
         services.AddSingleton<IDispatchQueue>(Queue);
         services.AddSingleton<ILoggerProvider>(Logs);
         // The same Identity schema version as the app, or the model would differ from the migrations.

@@ -4,6 +4,7 @@ using Automations.Features.Automations;
 using Automations.Features.Dispatch;
 using Automations.Features.Launch;
 using Automations.Features.Secrets;
+using Automations.Features.Slack;
 using Automations.Features.Teams;
 using Automations.Features.Webhooks;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
@@ -36,6 +37,7 @@ public class AppDbContext : IdentityDbContext<ApplicationUser>, IDataProtectionK
     public DbSet<TeamMember> TeamMembers => Set<TeamMember>();
     public DbSet<TeamSecret> TeamSecrets => Set<TeamSecret>();
     public DbSet<Webhook> Webhooks => Set<Webhook>();
+    public DbSet<SlackIntegration> SlackIntegrations => Set<SlackIntegration>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<Project> Projects => Set<Project>();
     public DbSet<ArtifactCollection> ArtifactCollections => Set<ArtifactCollection>();

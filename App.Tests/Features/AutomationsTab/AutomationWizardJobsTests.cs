@@ -48,7 +48,7 @@ public class AutomationWizardJobsTests : IAsyncLifetime
         wizard.WaitForAssertion(() => Assert.NotNull(wizard.Find("input[data-testid=alias-pattern]")));
         await wizard.Find("input[data-testid=alias-pattern]").ChangeAsync(new() { Value = "production" });
         await wizard.FindAll("label.mud-radio").Single(l => l.TextContent.Contains("Jobs")).QuerySelector("input")!.ClickAsync(new());
-        Assert.Empty(wizard.FindAll("[data-testid=no-jobs]"));
+        Assert.Empty(wizard.FindAll("[data-testid=action-unavailable]"));
         await wizard.Find("[data-testid=wizard-next]").ClickAsync(new());
         wizard.WaitForAssertion(() => Assert.NotNull(wizard.Find("textarea[data-testid=overrides-editor]")));
         return wizard;

@@ -86,7 +86,7 @@ public class AutomationWizardTests : IAsyncLifetime
         await ChooseAsync(wizard, "Jobs");
         await NextAsync(wizard);
 
-        wizard.WaitForAssertion(() => Assert.Contains("The team has no jobs yet", wizard.Find("[data-testid=no-jobs]").TextContent));
+        wizard.WaitForAssertion(() => Assert.Contains("The team has no jobs yet", wizard.Find("[data-testid=action-unavailable]").TextContent));
         Assert.Empty(wizard.FindAll("textarea[data-testid=payload-editor]"));
     }
 

@@ -435,7 +435,7 @@ namespace Automations.Data.Migrations
                     b.Property<string>("PayloadTemplate")
                         .HasColumnType("TEXT");
 
-                    b.Property<int>("ProjectId")
+                    b.Property<int?>("ProjectId")
                         .HasColumnType("INTEGER");
 
                     b.Property<int?>("QueueId")
@@ -444,6 +444,12 @@ namespace Automations.Data.Migrations
                     b.Property<string>("QueueName")
                         .HasMaxLength(128)
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("Settings")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("TeamId")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER");
@@ -478,6 +484,13 @@ namespace Automations.Data.Migrations
                     b.HasIndex("ProjectId", "Name")
                         .IsUnique()
                         .HasFilter("\"DeletedAt\" IS NULL");
+
+                    b.HasIndex("TeamId", "EventType")
+                        .HasFilter("\"DeletedAt\" IS NULL AND \"ProjectId\" IS NULL");
+
+                    b.HasIndex("TeamId", "Name")
+                        .IsUnique()
+                        .HasFilter("\"DeletedAt\" IS NULL AND \"ProjectId\" IS NULL");
 
                     b.ToTable("Automations");
                 });
@@ -936,6 +949,58 @@ namespace Automations.Data.Migrations
                     b.ToTable("TeamSecrets");
                 });
 
+            modelBuilder.Entity("Automations.Features.Slack.SlackIntegration", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CredentialHint")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProtectedCredential")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("TeamId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TeamId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("SlackIntegrations");
+                });
+
             modelBuilder.Entity("Automations.Features.Teams.Team", b =>
                 {
                     b.Property<int>("Id")
@@ -1327,13 +1392,18 @@ namespace Automations.Data.Migrations
                     b.HasOne("Automations.Features.Artifacts.Project", "Project")
                         .WithMany()
                         .HasForeignKey("ProjectId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Cascade);
 
                     b.HasOne("Automations.Features.Launch.LaunchQueue", "Queue")
                         .WithMany()
                         .HasForeignKey("QueueId")
                         .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("Automations.Features.Teams.Team", null)
+                        .WithMany()
+                        .HasForeignKey("TeamId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
 
                     b.HasOne("Automations.Features.Webhooks.Webhook", "Webhook")
                         .WithMany()
@@ -1382,6 +1452,10 @@ namespace Automations.Data.Migrations
                             b1.Property<int?>("QueueId");
 
                             b1.Property<string>("QueueName");
+
+                            b1.Property<string>("Settings");
+
+                            b1.Property<string>("Target");
 
                             b1.Property<string>("Template");
 
@@ -1497,6 +1571,17 @@ namespace Automations.Data.Migrations
                 });
 
             modelBuilder.Entity("Automations.Features.Secrets.TeamSecret", b =>
+                {
+                    b.HasOne("Automations.Features.Teams.Team", "Team")
+                        .WithMany()
+                        .HasForeignKey("TeamId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Team");
+                });
+
+            modelBuilder.Entity("Automations.Features.Slack.SlackIntegration", b =>
                 {
                     b.HasOne("Automations.Features.Teams.Team", "Team")
                         .WithMany()

@@ -12,12 +12,15 @@ public static class ActionTypes
     public const string Job = "job";
 }
 
-/// <summary>When an event of a project matches the trigger, carry out the action.</summary>
+/// <summary>When an event of a project (or, team-scoped, of any project of the team) matches the trigger, carry out the action.</summary>
 public class Automation
 {
     public int Id { get; set; }
 
-    public int ProjectId { get; set; }
+    public int TeamId { get; set; }
+
+    /// <summary>The project whose events it watches; null for a team-scoped automation, which watches every project of the team.</summary>
+    public int? ProjectId { get; set; }
 
     public string Name { get; set; } = "";
 
@@ -59,6 +62,12 @@ public class Automation
     /// <summary>Job action: the project the launched run belongs to (any project of the team).</summary>
     public int? DestinationProjectId { get; set; }
 
+    /// <summary>
+    /// The settings of an action that keeps them to itself (Slack), as its own JSON document: an action type added
+    /// later needs no column of its own.
+    /// </summary>
+    public string? Settings { get; set; }
+
     public bool Enabled { get; set; } = true;
 
     /// <summary>Deleting hides the automation and stops new runs; runs already started carry their own snapshot.</summary>
@@ -72,7 +81,7 @@ public class Automation
 
     public string UpdatedBy { get; set; } = "";
 
-    public Project Project { get; set; } = null!;
+    public Project? Project { get; set; }
 
     public ArtifactCollection? Collection { get; set; }
 
@@ -89,7 +98,10 @@ public class Automation
     {
         (WebhookId, WebhookName, PayloadTemplate) = (null, null, null);
         (JobId, JobName, JobVersion, QueueId, QueueName, DestinationProjectId) = (null, null, null, null, null, null);
+        Settings = null;
     }
+
+    public bool IsTeamScoped => ProjectId is null;
 }
 
 internal sealed class AutomationConfiguration : IEntityTypeConfiguration<Automation>
@@ -108,6 +120,11 @@ internal sealed class AutomationConfiguration : IEntityTypeConfiguration<Automat
         // cost independent of how many automations other projects hold.
         builder.HasIndex(a => new { a.ProjectId, a.EventType }).HasFilter("\"DeletedAt\" IS NULL");
         builder.HasIndex(a => new { a.ProjectId, a.Name }).IsUnique().HasFilter("\"DeletedAt\" IS NULL");
+        // Team-scoped automations: matched by team and event type (as few as a team keeps, whatever its number of
+        // projects), and named uniquely within the team.
+        builder.HasIndex(a => new { a.TeamId, a.EventType }).HasFilter("\"DeletedAt\" IS NULL AND \"ProjectId\" IS NULL");
+        builder.HasIndex(a => new { a.TeamId, a.Name }).IsUnique().HasFilter("\"DeletedAt\" IS NULL AND \"ProjectId\" IS NULL");
+        builder.HasOne<Teams.Team>().WithMany().HasForeignKey(a => a.TeamId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne(a => a.Project).WithMany().HasForeignKey(a => a.ProjectId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne(a => a.Collection).WithMany().HasForeignKey(a => a.CollectionId).OnDelete(DeleteBehavior.SetNull);
         builder.HasOne(a => a.Webhook).WithMany().HasForeignKey(a => a.WebhookId).OnDelete(DeleteBehavior.SetNull);

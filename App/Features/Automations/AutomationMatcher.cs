@@ -24,8 +24,9 @@ public static class AutomationMatcher
     private static readonly BoundedCache<(string Pattern, string Alias), bool> Answers = new(65536);
 
     /// <summary>
-    /// The enabled, live automations of the event's project whose trigger matches. The query reads only
-    /// that project's automations of that event type (an index covers it); the rest is done in memory.
+    /// The enabled, live automations of the event's project, and the team-scoped ones of its team, whose trigger
+    /// matches. Each query reads only that project's (or that team's team-scoped) automations of that event type,
+    /// through its own index, so the cost does not grow with the team's other projects; the rest is done in memory.
     /// </summary>
     public static async Task<List<Automation>> MatchAsync(AppDbContext db, ArtifactEvent e, CancellationToken ct)
     {
@@ -34,6 +35,9 @@ public static class AutomationMatcher
             .Where(a => a.ProjectId == e.ProjectId && a.EventType == e.Type && a.DeletedAt == null && a.Enabled
                         && (a.CollectionId == null || a.CollectionId == e.CollectionId))
             .ToListAsync(ct);
+        candidates.AddRange(await db.Automations.AsNoTracking()
+            .Where(a => a.TeamId == e.TeamId && a.ProjectId == null && a.EventType == e.Type && a.DeletedAt == null && a.Enabled)
+            .ToListAsync(ct));
         return candidates.Where(a => Trigger.Of(a).Matches(e)).ToList();
     }
 
@@ -48,8 +52,10 @@ public static class AutomationMatcher
             return;
         }
 
+        var teamId = await db.Projects.Where(p => p.Id == projectId).Select(p => p.TeamId).FirstOrDefaultAsync(ct);
         var patterns = await db.Automations.AsNoTracking()
-            .Where(a => a.ProjectId == projectId && a.EventType == ArtifactEventTypes.AddArtifactAlias && a.DeletedAt == null && a.Enabled && a.AliasPattern != null)
+            .Where(a => (a.ProjectId == projectId || a.ProjectId == null && a.TeamId == teamId)
+                        && a.EventType == ArtifactEventTypes.AddArtifactAlias && a.DeletedAt == null && a.Enabled && a.AliasPattern != null)
             .Select(a => a.AliasPattern!).Distinct().ToListAsync(ct);
         foreach (var pattern in patterns)
         {

@@ -19,7 +19,8 @@ public sealed record AutomationInput(
     int? JobVersion = null,
     string? Queue = null,
     string? DestinationProject = null,
-    string? Overrides = null);
+    string? Overrides = null,
+    System.Text.Json.JsonElement? Action = null);
 
 public sealed record AutomationSummary(
     int Id,
@@ -38,13 +39,32 @@ public sealed record AutomationSummary(
     DateTimeOffset CreatedAt,
     string CreatedBy)
 {
+    /// <summary>The project it watches; null when it watches every project of the team (team-scoped).</summary>
+    public string? Project { get; init; }
+
+    public bool TeamScoped => Project is null;
+
+    /// <summary>The action type as people read it (<c>Webhook</c>, <c>Slack</c>).</summary>
+    public string ActionDisplay { get; init; } = ActionType;
+
     /// <summary>How the list shows the trigger: the event and its collection or alias pattern.</summary>
-    public string TriggerLabel => Trigger.Label(EventType, Collection, AliasPattern);
+    public string TriggerLabel => Trigger.Label(EventType, Collection, AliasPattern, TeamScoped);
+}
+
+/// <summary>An action the wizard offers: its type, label, step component, and why the team cannot use it yet (or null).</summary>
+public sealed record ActionChoice(string Type, string Label, Type Step, string? Unavailable);
+
+/// <summary>The team's automations page: which of them to show. Null fields do not filter.</summary>
+public sealed record AutomationFilter(string? Scope = null, string? Project = null, string? ActionType = null, bool? Enabled = null, string? Search = null)
+{
+    public const string TeamScope = "team";
+    public const string ProjectScope = "project";
 }
 
 public sealed record LaunchAction(string? Job, int? JobVersion, string? Queue, string? DestinationProject, string? Overrides);
 
-public sealed record AutomationDetail(AutomationSummary Summary, int? WebhookId, string? PayloadTemplate, LaunchAction? Launch = null);
+/// <summary>Action: the settings of an action that keeps them to itself (Slack), as it reads them back.</summary>
+public sealed record AutomationDetail(AutomationSummary Summary, int? WebhookId, string? PayloadTemplate, LaunchAction? Launch = null, object? Action = null);
 
 /// <summary>A rendered payload, or why it could not be rendered; Source says which event it used.</summary>
 public sealed record PayloadPreview(string? Json, string? Error, bool FromSample, string Source);

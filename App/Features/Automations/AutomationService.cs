@@ -2,6 +2,7 @@ using Automations.Data;
 using Automations.Features.Artifacts;
 using Automations.Features.Automations.Actions;
 using Automations.Features.Secrets;
+using Automations.Features.Teams;
 using Automations.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -24,75 +25,107 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
     public const int MaxTemplateBytes = 256 * 1024;
     public const string Masked = "••••";
 
+    /// <summary>The automations of a project.</summary>
     public async Task<IReadOnlyList<AutomationSummary>> ListAsync(Actor actor, string team, string project, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
-        var rows = await Query(db).Where(a => a.ProjectId == access.ProjectId).OrderBy(a => a.Name).ToListAsync(ct);
-        var secretNames = await SecretService.NamesAsync(db, access.Team.TeamId, ct);
-        var ids = rows.Select(a => a.Id).ToList();
-        var lastRunIds = await db.AutomationRuns.Where(r => ids.Contains(r.AutomationId))
-            .GroupBy(r => r.AutomationId).Select(g => g.Max(r => r.Id)).ToListAsync(ct);
-        var lastRuns = await db.AutomationRuns.Where(r => lastRunIds.Contains(r.Id))
-            .Select(r => new { r.AutomationId, r.Status, At = r.CompletedAt ?? r.UpdatedAt }).ToDictionaryAsync(r => r.AutomationId, ct);
-        return rows.Select(a => Summarise(a, secretNames) is var summary && lastRuns.TryGetValue(a.Id, out var last)
-            ? summary with { LastRunStatus = last.Status.ToString(), LastRunAt = last.At }
-            : summary).ToList();
+        var scope = await ScopeAsync(db, actor, team, project, write: false, ct);
+        return await SummariseAsync(db, scope.Team.TeamId, await InScope(Query(db), scope).OrderBy(a => a.Name).ToListAsync(ct), ct);
     }
 
-    public async Task<AutomationDetail> GetAsync(Actor actor, string team, string project, int id, CancellationToken ct = default)
+    /// <summary>Every automation of a team, project and team scope, as the team's automations page filters them.</summary>
+    public async Task<IReadOnlyList<AutomationSummary>> ListTeamAsync(Actor actor, string team, AutomationFilter? filter = null, CancellationToken ct = default)
+    {
+        filter ??= new AutomationFilter();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        var query = Query(db).Where(a => a.TeamId == access.TeamId);
+        query = filter.Scope switch
+        {
+            AutomationFilter.TeamScope => query.Where(a => a.ProjectId == null),
+            AutomationFilter.ProjectScope => query.Where(a => a.ProjectId != null),
+            null or "" => query,
+            _ => throw new InputException("scope", $"Scope must be {AutomationFilter.TeamScope} or {AutomationFilter.ProjectScope}."),
+        };
+        if (!string.IsNullOrWhiteSpace(filter.Project))
+        {
+            query = query.Where(a => a.Project!.Name == filter.Project.Trim());
+        }
+        if (!string.IsNullOrWhiteSpace(filter.ActionType))
+        {
+            query = query.Where(a => a.ActionType == filter.ActionType.Trim());
+        }
+        if (filter.Enabled is { } enabled)
+        {
+            query = query.Where(a => a.Enabled == enabled);
+        }
+        if (!string.IsNullOrWhiteSpace(filter.Search))
+        {
+            var search = filter.Search.Trim().ToLowerInvariant();
+            query = query.Where(a => a.Name.ToLower().Contains(search) || a.Description.ToLower().Contains(search));
+        }
+
+        var rows = await query.OrderBy(a => a.ProjectId != null).ThenBy(a => a.Project!.Name).ThenBy(a => a.Name).ToListAsync(ct);
+        return await SummariseAsync(db, access.TeamId, rows, ct);
+    }
+
+    /// <summary>An automation of a project, or with <paramref name="project"/> null, a team-scoped one.</summary>
+    public async Task<AutomationDetail> GetAsync(Actor actor, string team, string? project, int id, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
-        var row = await Query(db).FirstOrDefaultAsync(a => a.ProjectId == access.ProjectId && a.Id == id, ct)
+        var scope = await ScopeAsync(db, actor, team, project, write: false, ct);
+        var row = await InScope(Query(db), scope).FirstOrDefaultAsync(a => a.Id == id, ct)
             ?? throw new NotFoundException($"Automation {id} not found.");
-        var summary = Summarise(row, await SecretService.NamesAsync(db, access.Team.TeamId, ct));
+        var summary = (await SummariseAsync(db, scope.Team.TeamId, [row], ct))[0];
         return row.ActionType == ActionTypes.Job
             ? new AutomationDetail(summary, null, null, new LaunchAction(row.Job?.Name ?? row.JobName, row.JobVersion, row.Queue?.Name ?? row.QueueName, row.DestinationProject?.Name, row.PayloadTemplate))
-            : new AutomationDetail(summary, row.WebhookId, row.PayloadTemplate);
+            : new AutomationDetail(summary, row.WebhookId, row.PayloadTemplate, Action: actions.Get(row.ActionType).Settings(row));
     }
 
-    /// <summary>Members and admins of the team may manage a project's automations.</summary>
-    public async Task<AutomationDetail> CreateAsync(Actor actor, string team, string project, AutomationInput input, CancellationToken ct = default)
+    /// <summary>
+    /// Members and admins of the team may manage a project's automations; only team admins create and change
+    /// team-scoped ones (<paramref name="project"/> null), which act on every project.
+    /// </summary>
+    public async Task<AutomationDetail> CreateAsync(Actor actor, string team, string? project, AutomationInput input, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
+        var scope = await ScopeAsync(db, actor, team, project, write: true, ct);
         var now = clock.GetUtcNow();
-        var automation = new Automation { ProjectId = access.ProjectId, CreatedAt = now, CreatedBy = actor.UserName };
-        await ApplyAsync(db, access, automation, input, actor, ct);
+        var automation = new Automation { TeamId = scope.Team.TeamId, ProjectId = scope.ProjectId, CreatedAt = now, CreatedBy = actor.UserName };
+        await ApplyAsync(db, scope, automation, input, actor, ct);
         var limit = options.CurrentValue.MaxPerProject;
         await using (var tx = await db.BeginWriteTransactionAsync(ct))
         {
-            // The limit is counted and kept under one lock per project, across instances.
-            await db.LockAsync($"project-automations:{access.ProjectId}", ct);
-            if (await db.Automations.CountAsync(a => a.ProjectId == access.ProjectId && a.DeletedAt == null, ct) >= limit)
+            // The limit is counted and kept under one lock per project (or team scope), across instances.
+            await db.LockAsync(scope.ProjectId is { } projectId ? $"project-automations:{projectId}" : $"team-automations:{scope.Team.TeamId}", ct);
+            if (await InScope(db.Automations, scope).CountAsync(a => a.DeletedAt == null, ct) >= limit)
             {
-                throw new InputException("project", $"Project '{access.Name}' already has {limit} automations, the most a project may have; delete one first.");
+                throw new InputException("project", $"{scope.Label} already has {limit} automations, the most it may have; delete one first.");
             }
 
             db.Automations.Add(automation);
-            await SaveAsync(db, automation.Name, ct);
+            await SaveAsync(db, automation.Name, scope, ct);
             await tx.CommitAsync(ct);
         }
 
         return await GetAsync(actor, team, project, automation.Id, ct);
     }
 
-    public async Task<AutomationDetail> UpdateAsync(Actor actor, string team, string project, int id, AutomationInput input, CancellationToken ct = default)
+    public async Task<AutomationDetail> UpdateAsync(Actor actor, string team, string? project, int id, AutomationInput input, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
-        var automation = await LiveAsync(db, access, id, ct);
-        await ApplyAsync(db, access, automation, input, actor, ct);
-        await SaveAsync(db, automation.Name, ct);
+        var scope = await ScopeAsync(db, actor, team, project, write: true, ct);
+        var automation = await LiveAsync(db, scope, id, ct);
+        await ApplyAsync(db, scope, automation, input, actor, ct);
+        await SaveAsync(db, automation.Name, scope, ct);
         return await GetAsync(actor, team, project, id, ct);
     }
 
-    public async Task SetEnabledAsync(Actor actor, string team, string project, int id, bool enabled, CancellationToken ct = default)
+    public async Task SetEnabledAsync(Actor actor, string team, string? project, int id, bool enabled, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
-        var automation = await LiveAsync(db, access, id, ct);
+        var scope = await ScopeAsync(db, actor, team, project, write: true, ct);
+        var automation = await LiveAsync(db, scope, id, ct);
         automation.Enabled = enabled;
         automation.UpdatedAt = clock.GetUtcNow();
         automation.UpdatedBy = actor.UserName;
@@ -100,11 +133,11 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
     }
 
     /// <summary>Hides the automation and stops new runs. Runs already started keep their own snapshot.</summary>
-    public async Task DeleteAsync(Actor actor, string team, string project, int id, CancellationToken ct = default)
+    public async Task DeleteAsync(Actor actor, string team, string? project, int id, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
-        var automation = await LiveAsync(db, access, id, ct);
+        var scope = await ScopeAsync(db, actor, team, project, write: true, ct);
+        var automation = await LiveAsync(db, scope, id, ct);
         automation.DeletedAt = clock.GetUtcNow();
         automation.Enabled = false;
         automation.UpdatedBy = actor.UserName;
@@ -115,11 +148,12 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
     /// Renders a draft template against the project's most recent event that the draft trigger matches
     /// (or clearly labelled sample values), with every secret shown as ••••.
     /// </summary>
-    public async Task<PayloadPreview> PreviewAsync(Actor actor, string team, string project, string eventType, string? collection, string? aliasPattern, string? template, CancellationToken ct = default)
+    /// <remarks>With <paramref name="project"/> null (team scope), the team's most recent matching event of any project.</remarks>
+    public async Task<PayloadPreview> PreviewAsync(Actor actor, string team, string? project, string eventType, string? collection, string? aliasPattern, string? template, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
-        var secretNames = await SecretService.NamesAsync(db, access.Team.TeamId, ct);
+        var scope = await ScopeAsync(db, actor, team, project, write: false, ct);
+        var secretNames = await SecretService.NamesAsync(db, scope.Team.TeamId, ct);
         var errors = PayloadTemplate.Validate(template, secretNames);
         if (errors.Count > 0)
         {
@@ -127,10 +161,11 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         }
 
         var masked = secretNames.ToDictionary(n => n, _ => Masked, StringComparer.Ordinal);
-        var collectionId = string.IsNullOrWhiteSpace(collection) ? null
-            : await db.ArtifactCollections.Where(c => c.ProjectId == access.ProjectId && c.Name == collection).Select(c => (int?)c.Id).FirstOrDefaultAsync(ct);
-        var draft = new Trigger(eventType, collectionId, aliasPattern?.Trim());
-        var recent = await db.ArtifactEvents.Where(e => e.ProjectId == access.ProjectId && e.Type == eventType)
+        var collectionId = string.IsNullOrWhiteSpace(collection) || scope.ProjectId is null ? null
+            : await db.ArtifactCollections.Where(c => c.ProjectId == scope.ProjectId && c.Name == collection).Select(c => (int?)c.Id).FirstOrDefaultAsync(ct);
+        var draft = new Trigger(eventType, collectionId, aliasPattern?.Trim(), scope.ProjectId is null);
+        var events = scope.ProjectId is { } projectId ? db.ArtifactEvents.Where(e => e.ProjectId == projectId) : db.ArtifactEvents.Where(e => e.TeamId == scope.Team.TeamId);
+        var recent = await events.Where(e => e.Type == eventType)
             .OrderByDescending(e => e.Id).Take(500)
             .Select(e => new { e.Id, e.CollectionId, e.Alias, e.Type })
             .ToListAsync(ct);
@@ -144,8 +179,8 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
                 return new PayloadPreview(PayloadTemplate.Render(template!, values), null, false, $"event #{match.Id}: {values.Variables["artifact_version_string"]}");
             }
 
-            var sample = TemplateContext.Sample(access.Team.Slug, access.Name, eventType, collection, masked);
-            return new PayloadPreview(PayloadTemplate.Render(template!, sample), null, true, "sample values: no matching event in this project yet");
+            var sample = TemplateContext.Sample(scope.Team.Slug, scope.ProjectName ?? "my-project", eventType, collection, masked);
+            return new PayloadPreview(PayloadTemplate.Render(template!, sample), null, true, $"sample values: no matching event in this {(scope.ProjectId is null ? "team" : "project")} yet");
         }
         catch (TemplateException ex)
         {
@@ -153,27 +188,93 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         }
     }
 
+    /// <summary>The wizard's action choices, each with why the team cannot use it yet (or null).</summary>
+    public async Task<IReadOnlyList<ActionChoice>> ActionChoicesAsync(Actor actor, string team, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        var choices = new List<ActionChoice>();
+        foreach (var type in actions.Types)
+        {
+            var action = actions.Get(type);
+            choices.Add(new ActionChoice(type, action.WizardLabel, action.WizardStep, await action.UnavailableAsync(db, access.TeamId, ct)));
+        }
+
+        return choices;
+    }
+
     public async Task<IReadOnlyList<string>> SecretNamesAsync(Actor actor, string team, CancellationToken ct = default) =>
         (await secrets.ListAsync(actor, team, ct)).Select(s => s.Name).ToList();
 
-    private static IQueryable<Automation> Query(AppDbContext db) =>
-        db.Automations.Include(a => a.Collection).Include(a => a.Webhook).Include(a => a.Job).Include(a => a.Queue).Include(a => a.DestinationProject)
-            .Where(a => a.DeletedAt == null);
-
-    private static async Task<Automation> LiveAsync(AppDbContext db, ProjectAccess access, int id, CancellationToken ct) =>
-        await db.Automations.FirstOrDefaultAsync(a => a.ProjectId == access.ProjectId && a.Id == id && a.DeletedAt == null, ct)
-        ?? throw new NotFoundException($"Automation {id} not found.");
-
-    private AutomationSummary Summarise(Automation a, IReadOnlySet<string> secretNames)
+    /// <summary>Where an automation lives: a project, or (ProjectId null) the whole team.</summary>
+    private sealed record Scope(TeamAccess Team, int? ProjectId, string? ProjectName)
     {
-        var action = actions.Get(a.ActionType).Describe(a, secretNames);
-        var problem = action.Problem
-            ?? (a.EventType == ArtifactEventTypes.LinkArtifact && a.Collection is null ? "Broken: its collection was deleted." : null);
-        return new AutomationSummary(a.Id, a.Name, a.Description, a.EventType, a.Collection?.Name, a.AliasPattern, a.ActionType,
-            action.Name, action.Queue, a.Enabled, problem, null, null, a.CreatedAt, a.CreatedBy);
+        public string Label => ProjectName is null ? $"Team '{Team.Slug}'" : $"Project '{ProjectName}'";
     }
 
-    private async Task ApplyAsync(AppDbContext db, ProjectAccess access, Automation automation, AutomationInput input, Actor actor, CancellationToken ct)
+    /// <summary>
+    /// A project's automations: any member. Team-scoped ones: any member reads them, only admins write them (they
+    /// act on every project, as the team's webhooks and secrets, which only admins manage).
+    /// </summary>
+    private static async Task<Scope> ScopeAsync(AppDbContext db, Actor actor, string team, string? project, bool write, CancellationToken ct)
+    {
+        if (project is not null)
+        {
+            var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
+            return new Scope(access.Team, access.ProjectId, access.Name);
+        }
+
+        return new Scope(write ? await TeamService.RequireAdminAsync(db, actor, team, ct) : await TeamService.GetAccessAsync(db, actor, team, ct), null, null);
+    }
+
+    private static IQueryable<Automation> InScope(IQueryable<Automation> automations, Scope scope) => scope.ProjectId is { } projectId
+        ? automations.Where(a => a.ProjectId == projectId)
+        : automations.Where(a => a.TeamId == scope.Team.TeamId && a.ProjectId == null);
+
+    private static IQueryable<Automation> Query(AppDbContext db) =>
+        db.Automations.Include(a => a.Project).Include(a => a.Collection).Include(a => a.Webhook).Include(a => a.Job).Include(a => a.Queue).Include(a => a.DestinationProject)
+            .Where(a => a.DeletedAt == null);
+
+    private static async Task<Automation> LiveAsync(AppDbContext db, Scope scope, int id, CancellationToken ct) =>
+        await InScope(db.Automations, scope).FirstOrDefaultAsync(a => a.Id == id && a.DeletedAt == null, ct)
+        ?? throw new NotFoundException($"Automation {id} not found.");
+
+    /// <summary>The list's view of each automation, its action described by its type (one call per type), and its last run.</summary>
+    private async Task<IReadOnlyList<AutomationSummary>> SummariseAsync(AppDbContext db, int teamId, IReadOnlyList<Automation> rows, CancellationToken ct)
+    {
+        var lookup = new ActionLookup(db, teamId, await SecretService.NamesAsync(db, teamId, ct));
+        var views = new Dictionary<int, ActionView>();
+        foreach (var group in rows.GroupBy(a => a.ActionType))
+        {
+            var list = group.ToList();
+            var described = await actions.Get(group.Key).DescribeAsync(lookup, list, ct);
+            for (var i = 0; i < list.Count; i++)
+            {
+                views[list[i].Id] = described[i];
+            }
+        }
+
+        var ids = rows.Select(a => a.Id).ToList();
+        var lastRunIds = await db.AutomationRuns.Where(r => ids.Contains(r.AutomationId))
+            .GroupBy(r => r.AutomationId).Select(g => g.Max(r => r.Id)).ToListAsync(ct);
+        var lastRuns = await db.AutomationRuns.Where(r => lastRunIds.Contains(r.Id))
+            .Select(r => new { r.AutomationId, r.Status, At = r.CompletedAt ?? r.UpdatedAt }).ToDictionaryAsync(r => r.AutomationId, ct);
+        return rows.Select(a =>
+        {
+            var action = views[a.Id];
+            var problem = action.Problem
+                ?? (a.EventType == ArtifactEventTypes.LinkArtifact && a.Collection is null && !a.IsTeamScoped ? "Broken: its collection was deleted." : null);
+            var summary = new AutomationSummary(a.Id, a.Name, a.Description, a.EventType, a.Collection?.Name, a.AliasPattern, a.ActionType,
+                action.Name, action.Queue, a.Enabled, problem, null, null, a.CreatedAt, a.CreatedBy)
+            {
+                Project = a.Project?.Name,
+                ActionDisplay = actions.DisplayName(a.ActionType),
+            };
+            return lastRuns.TryGetValue(a.Id, out var last) ? summary with { LastRunStatus = last.Status.ToString(), LastRunAt = last.At } : summary;
+        }).ToList();
+    }
+
+    private async Task ApplyAsync(AppDbContext db, Scope scope, Automation automation, AutomationInput input, Actor actor, CancellationToken ct)
     {
         var name = TextRules.Require(input.Name, "name", multiline: false)?.Trim() ?? "";
         if (name.Length is 0 or > MaxNameLength)
@@ -182,7 +283,7 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         }
 
         var description = ArtifactRules.Description(input.Description);
-        if (Trigger.Check(input.EventType, input.Collection, input.AliasPattern) is var (field, message))
+        if (Trigger.Check(input.EventType, input.Collection, input.AliasPattern, scope.ProjectId is null) is var (field, message))
         {
             throw new InputException(field, message);
         }
@@ -190,7 +291,7 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         int? collectionId = null;
         if (!string.IsNullOrWhiteSpace(input.Collection))
         {
-            collectionId = await db.ArtifactCollections.Where(c => c.ProjectId == access.ProjectId && c.Name == input.Collection.Trim())
+            collectionId = await db.ArtifactCollections.Where(c => c.ProjectId == scope.ProjectId && c.Name == input.Collection.Trim())
                 .Select(c => (int?)c.Id).FirstOrDefaultAsync(ct)
                 ?? throw new InputException("collection", $"The project has no collection '{input.Collection.Trim()}'.");
         }
@@ -202,11 +303,11 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
             throw new InputException("actionType", $"Action type must be {string.Join(" or ", actions.Types)}.");
         }
 
-        await actions.Get(input.ActionType).ApplyAsync(new ActionInput(db, access, automation, input), ct);
+        await actions.Get(input.ActionType).ApplyAsync(new ActionInput(db, scope.Team.TeamId, scope.ProjectName, automation, input), ct);
 
-        if (await db.Automations.AnyAsync(a => a.ProjectId == access.ProjectId && a.Name == name && a.DeletedAt == null && a.Id != automation.Id, ct))
+        if (await InScope(db.Automations, scope).AnyAsync(a => a.Name == name && a.DeletedAt == null && a.Id != automation.Id, ct))
         {
-            throw new ConflictException("name", $"An automation named '{name}' already exists in this project.");
+            throw NameTaken(name, scope);
         }
 
         automation.Name = name;
@@ -220,7 +321,10 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         automation.UpdatedBy = actor.UserName;
     }
 
-    private static async Task SaveAsync(AppDbContext db, string name, CancellationToken ct)
+    private static ConflictException NameTaken(string name, Scope scope) =>
+        new("name", $"An automation named '{name}' already exists in this {(scope.ProjectId is null ? "team (team-scoped)" : "project")}.");
+
+    private static async Task SaveAsync(AppDbContext db, string name, Scope scope, CancellationToken ct)
     {
         try
         {
@@ -228,7 +332,7 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
-            throw new ConflictException("name", $"An automation named '{name}' already exists in this project.");
+            throw NameTaken(name, scope);
         }
     }
 }

@@ -19,31 +19,49 @@ public static class AutomationsModule
 
     public static IEndpointRouteBuilder MapAutomations(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapApiGroup("teams/{team}/projects/{project}/automations", "Automations");
-        group.MapGet("/", (string team, string project, Actor actor, AutomationService service, CancellationToken ct) =>
-            service.ListAsync(actor, team, project, ct));
-        group.MapGet("/{id:int}", (string team, string project, int id, Actor actor, AutomationService service, CancellationToken ct) =>
-            service.GetAsync(actor, team, project, id, ct));
-        group.MapPost("/", async (string team, string project, AutomationInput body, Actor actor, AutomationService service, CancellationToken ct) =>
-        {
-            var created = await service.CreateAsync(actor, team, project, body, ct);
-            return Results.Created($"{ApiEndpoints.Prefix}/teams/{team}/projects/{project}/automations/{created.Summary.Id}", created);
-        });
-        group.MapPut("/{id:int}", (string team, string project, int id, AutomationInput body, Actor actor, AutomationService service, CancellationToken ct) =>
-            service.UpdateAsync(actor, team, project, id, body, ct));
-        group.MapPut("/{id:int}/enabled", async (string team, string project, int id, EnabledRequest body, Actor actor, AutomationService service, CancellationToken ct) =>
-        {
-            await service.SetEnabledAsync(actor, team, project, id, body.Enabled, ct);
-            return Results.NoContent();
-        });
-        group.MapDelete("/{id:int}", async (string team, string project, int id, Actor actor, AutomationService service, CancellationToken ct) =>
-        {
-            await service.DeleteAsync(actor, team, project, id, ct);
-            return Results.NoContent();
-        });
-        group.MapPost("/preview", (string team, string project, PreviewRequest body, Actor actor, AutomationService service, CancellationToken ct) =>
-            service.PreviewAsync(actor, team, project, body.EventType, body.Collection, body.AliasPattern, body.PayloadTemplate, ct));
+        // A project's automations; members manage them.
+        MapScope(endpoints.MapApiGroup("teams/{team}/projects/{project}/automations", "Automations"), "teams/{0}/projects/{1}/automations/{2}");
+
+        // The team's: GET lists every automation of the team (project and team scope, filtered); the rest manage
+        // team-scoped ones, which watch every project and which only team admins change.
+        var team = endpoints.MapApiGroup("teams/{team}/automations", "Automations");
+        team.MapGet("/", (string team, [AsParameters] AutomationFilter filter, Actor actor, AutomationService service, CancellationToken ct) =>
+            service.ListTeamAsync(actor, team, filter, ct));
+        MapScope(team, "teams/{0}/automations/{2}", listed: false);
         return endpoints;
+    }
+
+    /// <summary>The same routes for both scopes: <c>project</c> is a route value in one and absent (team scope) in the other.</summary>
+    private static void MapScope(RouteGroupBuilder group, string location, bool listed = true)
+    {
+        static string? Project(HttpContext http) => http.GetRouteValue("project") as string;
+        if (listed)
+        {
+            group.MapGet("/", (string team, HttpContext http, Actor actor, AutomationService service, CancellationToken ct) =>
+                service.ListAsync(actor, team, Project(http)!, ct));
+        }
+
+        group.MapGet("/{id:int}", (string team, int id, HttpContext http, Actor actor, AutomationService service, CancellationToken ct) =>
+            service.GetAsync(actor, team, Project(http), id, ct));
+        group.MapPost("/", async (string team, AutomationInput body, HttpContext http, Actor actor, AutomationService service, CancellationToken ct) =>
+        {
+            var created = await service.CreateAsync(actor, team, Project(http), body, ct);
+            return Results.Created(ApiEndpoints.Prefix + "/" + string.Format(System.Globalization.CultureInfo.InvariantCulture, location, team, Project(http), created.Summary.Id), created);
+        });
+        group.MapPut("/{id:int}", (string team, int id, AutomationInput body, HttpContext http, Actor actor, AutomationService service, CancellationToken ct) =>
+            service.UpdateAsync(actor, team, Project(http), id, body, ct));
+        group.MapPut("/{id:int}/enabled", async (string team, int id, EnabledRequest body, HttpContext http, Actor actor, AutomationService service, CancellationToken ct) =>
+        {
+            await service.SetEnabledAsync(actor, team, Project(http), id, body.Enabled, ct);
+            return Results.NoContent();
+        });
+        group.MapDelete("/{id:int}", async (string team, int id, HttpContext http, Actor actor, AutomationService service, CancellationToken ct) =>
+        {
+            await service.DeleteAsync(actor, team, Project(http), id, ct);
+            return Results.NoContent();
+        });
+        group.MapPost("/preview", (string team, PreviewRequest body, HttpContext http, Actor actor, AutomationService service, CancellationToken ct) =>
+            service.PreviewAsync(actor, team, Project(http), body.EventType, body.Collection, body.AliasPattern, body.PayloadTemplate, ct));
     }
 }
 

@@ -175,7 +175,7 @@ public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, I
     private static IQueryable<RunSummary> Project(IQueryable<AutomationRun> runs) => runs.Select(r => new RunSummary(
         r.Id, r.MessageId, r.AutomationId, r.Automation.Name, r.Status, r.Event.Type, r.EventId,
         r.Event.Collection.Name + ":v" + r.Event.Version.Index, r.Event.Alias, r.Action.WebhookName, r.AttemptCount,
-        r.CreatedAt, r.CompletedAt, r.NextAttemptAt, r.LastError, r.ActionType, r.Action.JobName, r.Action.QueueName, r.Automation.Project.Name));
+        r.CreatedAt, r.CompletedAt, r.NextAttemptAt, r.LastError, r.ActionType, r.Action.JobName, r.Action.QueueName, r.Event.Project.Name));
 
     private static IReadOnlyList<KeyValuePair<string, string>> Headers(string json) =>
         JsonSerializer.Deserialize<List<KeyValuePair<string, string>>>(json) ?? [];

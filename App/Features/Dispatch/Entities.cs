@@ -119,6 +119,12 @@ public sealed class ActionSnapshot
     public string? QueueName { get; set; }
 
     public int? DestinationProjectId { get; set; }
+
+    /// <summary>What the run calls, as people read it: "webhook Build trigger", "Slack #ml-alerts (alerts)".</summary>
+    public string? Target { get; set; }
+
+    /// <summary>An action that keeps its settings to itself (Slack): its JSON document, as the automation held it.</summary>
+    public string? Settings { get; set; }
 }
 
 public enum AttemptOutcome

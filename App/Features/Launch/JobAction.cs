@@ -16,11 +16,18 @@ public sealed class JobAction(TimeProvider clock) : IAutomationAction
 
     public string DisplayName => "Job";
 
+    public string WizardLabel => "Jobs";
+
+    public Type WizardStep => typeof(JobActionStep);
+
+    public async Task<string?> UnavailableAsync(AppDbContext db, int teamId, CancellationToken ct) =>
+        await db.LaunchJobs.AnyAsync(j => j.TeamId == teamId, ct) ? null
+            : "The team has no jobs yet. A team admin creates them under Launch → Jobs.";
+
     /// <summary>The job (and version, or latest), queue, destination project of the team, and overrides.</summary>
     public async Task ApplyAsync(ActionInput context, CancellationToken ct)
     {
-        var (db, access, automation, input) = context;
-        var teamId = access.Team.TeamId;
+        var (db, teamId, project, automation, input) = context;
         var job = await db.LaunchJobs.Where(j => j.TeamId == teamId && j.Name == (input.Job ?? "").Trim())
             .Select(j => new { j.Id, j.Name }).FirstOrDefaultAsync(ct)
             ?? throw new InputException("job", string.IsNullOrWhiteSpace(input.Job) ? "Choose one of the team's jobs." : $"The team has no job '{input.Job.Trim()}'.");
@@ -32,7 +39,9 @@ public sealed class JobAction(TimeProvider clock) : IAutomationAction
         var queue = await db.LaunchQueues.Where(q => q.TeamId == teamId && q.Name == (input.Queue ?? "").Trim())
             .Select(q => new { q.Id, q.Name }).FirstOrDefaultAsync(ct)
             ?? throw new InputException("queue", string.IsNullOrWhiteSpace(input.Queue) ? "Choose the queue the run goes to." : $"The team has no queue '{input.Queue.Trim()}'.");
-        var destination = string.IsNullOrWhiteSpace(input.DestinationProject) ? access.Name : input.DestinationProject.Trim();
+        var destination = string.IsNullOrWhiteSpace(input.DestinationProject)
+            ? project ?? throw new InputException("destinationProject", "A team-wide automation needs the project its launch runs belong to.")
+            : input.DestinationProject.Trim();
         var projectId = await db.Projects.Where(p => p.TeamId == teamId && p.Name == destination).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct)
             ?? throw new InputException("destinationProject", $"The team has no project '{destination}'.");
         if (Encoding.UTF8.GetByteCount(TextRules.Require(input.Overrides, "overrides") ?? "") > AutomationService.MaxTemplateBytes)
@@ -51,7 +60,10 @@ public sealed class JobAction(TimeProvider clock) : IAutomationAction
         automation.PayloadTemplate = string.IsNullOrWhiteSpace(input.Overrides) ? null : input.Overrides;
     }
 
-    public ActionView Describe(Automation a, IReadOnlySet<string> secretNames)
+    public Task<IReadOnlyList<ActionView>> DescribeAsync(ActionLookup lookup, IReadOnlyList<Automation> automations, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<ActionView>>(automations.Select(Describe).ToList());
+
+    private static ActionView Describe(Automation a)
     {
         var problem = a.Job is null ? $"Broken: job '{a.JobName}' was deleted. Edit the automation to choose another."
             : a.Queue is null ? $"Broken: queue '{a.QueueName}' was deleted. Edit the automation to choose another."
@@ -69,6 +81,7 @@ public sealed class JobAction(TimeProvider clock) : IAutomationAction
         QueueId = automation.QueueId,
         QueueName = automation.QueueName,
         DestinationProjectId = automation.DestinationProjectId,
+        Target = $"job {automation.JobName}:{(automation.JobVersion is { } v ? $"v{v}" : "latest")} on queue {automation.QueueName}",
     };
 
     /// <summary>

@@ -106,6 +106,9 @@ public sealed class SecretService(IDbContextFactory<AppDbContext> dbFactory, IDa
 
     internal string Unprotect(string protectedValue) => _protector.Unprotect(protectedValue);
 
+    /// <summary>Encrypts a credential kept outside the secrets table (a Slack integration's) with the same key.</summary>
+    internal string Protect(string value) => _protector.Protect(value);
+
     private static async Task<Dictionary<int, List<string>>> WebhookUsageAsync(AppDbContext db, int teamId, CancellationToken ct)
     {
         var hooks = await db.Webhooks.Where(w => w.TeamId == teamId && (w.SecretId != null || w.AccessTokenSecretId != null))

@@ -18,10 +18,14 @@ public sealed class WebhookAction(SecretService secrets, WebhookSender sender, E
 
     public string DisplayName => "Webhook";
 
+    public string WizardLabel => "Webhooks";
+
+    public Type WizardStep => typeof(WebhookActionStep);
+
     public async Task ApplyAsync(ActionInput context, CancellationToken ct)
     {
-        var (db, access, automation, input) = context;
-        var webhook = await db.Webhooks.Where(w => w.Id == input.WebhookId && w.TeamId == access.Team.TeamId)
+        var (db, teamId, _, automation, input) = context;
+        var webhook = await db.Webhooks.Where(w => w.Id == input.WebhookId && w.TeamId == teamId)
             .Select(w => new { w.Id, w.Name }).FirstOrDefaultAsync(ct)
             ?? throw new InputException("webhookId", "Choose one of the team's webhooks.");
         if (Encoding.UTF8.GetByteCount(TextRules.Require(input.PayloadTemplate, "payloadTemplate") ?? "") > AutomationService.MaxTemplateBytes)
@@ -29,7 +33,7 @@ public sealed class WebhookAction(SecretService secrets, WebhookSender sender, E
             throw new InputException("payloadTemplate", $"The payload template must be at most {AutomationService.MaxTemplateBytes / 1024} KB.");
         }
 
-        var errors = PayloadTemplate.Validate(input.PayloadTemplate, await SecretService.NamesAsync(db, access.Team.TeamId, ct));
+        var errors = PayloadTemplate.Validate(input.PayloadTemplate, await SecretService.NamesAsync(db, teamId, ct));
         if (errors.Count > 0)
         {
             throw new InputException("payloadTemplate", string.Join(" ", errors));
@@ -39,7 +43,10 @@ public sealed class WebhookAction(SecretService secrets, WebhookSender sender, E
         (automation.WebhookId, automation.WebhookName, automation.PayloadTemplate) = (webhook.Id, webhook.Name, input.PayloadTemplate);
     }
 
-    public ActionView Describe(Automation a, IReadOnlySet<string> secretNames)
+    public Task<IReadOnlyList<ActionView>> DescribeAsync(ActionLookup lookup, IReadOnlyList<Automation> automations, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<ActionView>>(automations.Select(a => Describe(a, lookup.SecretNames)).ToList());
+
+    private static ActionView Describe(Automation a, IReadOnlySet<string> secretNames)
     {
         var problem = a.Webhook is null
             ? $"Broken: webhook '{a.WebhookName}' was deleted. Edit the automation to choose another."
@@ -52,7 +59,7 @@ public sealed class WebhookAction(SecretService secrets, WebhookSender sender, E
     public void Snapshot(Automation automation, AutomationRun run)
     {
         run.WebhookId = automation.WebhookId;
-        run.Action = new ActionSnapshot { WebhookName = automation.WebhookName, Template = automation.PayloadTemplate };
+        run.Action = new ActionSnapshot { WebhookName = automation.WebhookName, Template = automation.PayloadTemplate, Target = $"webhook {automation.WebhookName}" };
     }
 
     public async Task<ActionOutcome> AttemptAsync(ActionAttempt context, CancellationToken ct)

@@ -21,6 +21,8 @@ public sealed record OutboundWebhook(string Url, byte[] Body, string? SigningSec
     /// </summary>
     public IReadOnlyCollection<string> SecretValues { get; init; } = [];
 
+    public string ContentType { get; init; } = "application/json";
+
     public SecretRedactor Redactor() => new(SecretValues.Append(SigningSecret).Append(AccessToken));
 }
 
@@ -64,11 +66,11 @@ public sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptions
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, webhook.Url);
         request.Content = new ByteArrayContent(webhook.Body);
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(webhook.ContentType);
         request.Headers.UserAgent.ParseAdd(ProductInfo.UserAgent);
         var shown = new List<KeyValuePair<string, string>>
         {
-            new("Content-Type", "application/json"),
+            new("Content-Type", webhook.ContentType),
             new("User-Agent", ProductInfo.UserAgent),
         };
         if (!string.IsNullOrEmpty(webhook.AccessToken))

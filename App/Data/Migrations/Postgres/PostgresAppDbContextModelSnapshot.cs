@@ -457,7 +457,7 @@ namespace Automations.Data.Migrations.Postgres
                     b.Property<string>("PayloadTemplate")
                         .HasColumnType("text");
 
-                    b.Property<int>("ProjectId")
+                    b.Property<int?>("ProjectId")
                         .HasColumnType("integer");
 
                     b.Property<int?>("QueueId")
@@ -466,6 +466,12 @@ namespace Automations.Data.Migrations.Postgres
                     b.Property<string>("QueueName")
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
+
+                    b.Property<string>("Settings")
+                        .HasColumnType("text");
+
+                    b.Property<int>("TeamId")
+                        .HasColumnType("integer");
 
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
@@ -500,6 +506,13 @@ namespace Automations.Data.Migrations.Postgres
                     b.HasIndex("ProjectId", "Name")
                         .IsUnique()
                         .HasFilter("\"DeletedAt\" IS NULL");
+
+                    b.HasIndex("TeamId", "EventType")
+                        .HasFilter("\"DeletedAt\" IS NULL AND \"ProjectId\" IS NULL");
+
+                    b.HasIndex("TeamId", "Name")
+                        .IsUnique()
+                        .HasFilter("\"DeletedAt\" IS NULL AND \"ProjectId\" IS NULL");
 
                     b.ToTable("Automations");
                 });
@@ -974,6 +987,60 @@ namespace Automations.Data.Migrations.Postgres
                     b.ToTable("TeamSecrets");
                 });
 
+            modelBuilder.Entity("Automations.Features.Slack.SlackIntegration", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CredentialHint")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("ProtectedCredential")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("TeamId")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TeamId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("SlackIntegrations");
+                });
+
             modelBuilder.Entity("Automations.Features.Teams.Team", b =>
                 {
                     b.Property<int>("Id")
@@ -1375,13 +1442,18 @@ namespace Automations.Data.Migrations.Postgres
                     b.HasOne("Automations.Features.Artifacts.Project", "Project")
                         .WithMany()
                         .HasForeignKey("ProjectId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Cascade);
 
                     b.HasOne("Automations.Features.Launch.LaunchQueue", "Queue")
                         .WithMany()
                         .HasForeignKey("QueueId")
                         .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("Automations.Features.Teams.Team", null)
+                        .WithMany()
+                        .HasForeignKey("TeamId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
 
                     b.HasOne("Automations.Features.Webhooks.Webhook", "Webhook")
                         .WithMany()
@@ -1430,6 +1502,10 @@ namespace Automations.Data.Migrations.Postgres
                             b1.Property<int?>("QueueId");
 
                             b1.Property<string>("QueueName");
+
+                            b1.Property<string>("Settings");
+
+                            b1.Property<string>("Target");
 
                             b1.Property<string>("Template");
 
@@ -1545,6 +1621,17 @@ namespace Automations.Data.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Automations.Features.Secrets.TeamSecret", b =>
+                {
+                    b.HasOne("Automations.Features.Teams.Team", "Team")
+                        .WithMany()
+                        .HasForeignKey("TeamId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Team");
+                });
+
+            modelBuilder.Entity("Automations.Features.Slack.SlackIntegration", b =>
                 {
                     b.HasOne("Automations.Features.Teams.Team", "Team")
                         .WithMany()

@@ -2,6 +2,7 @@ using Automations.Data;
 using Automations.Features.Artifacts;
 using Automations.Features.Dispatch;
 using Automations.Features.Webhooks;
+using Automations.Infrastructure;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Automations.Features.Automations.Actions;
@@ -20,12 +21,27 @@ public interface IAutomationAction
     /// <summary>What people read (<c>Webhook</c>, <c>Job</c>).</summary>
     string DisplayName { get; }
 
+    /// <summary>The wizard's choice for it (<c>Webhooks</c>, <c>Slack notification</c>).</summary>
+    string WizardLabel { get; }
+
+    /// <summary>The wizard's action step: a component deriving from <see cref="ActionStep"/>, kept in the action's folder.</summary>
+    Type WizardStep { get; }
+
     /// <summary>Checks the wizard's (or the API's) input for this action and stores it on the automation; an
     /// <see cref="Infrastructure.InputException"/> names the field at fault.</summary>
     Task ApplyAsync(ActionInput input, CancellationToken ct);
 
-    /// <summary>What the automation list says of the action, and whether it is broken and why.</summary>
-    ActionView Describe(Automation automation, IReadOnlySet<string> secretNames);
+    /// <summary>
+    /// What the automation list says of each action of this type (in the order given), and whether it is broken and why.
+    /// One call per type and list, so an action that looks something up does it once for all.
+    /// </summary>
+    Task<IReadOnlyList<ActionView>> DescribeAsync(ActionLookup lookup, IReadOnlyList<Automation> automations, CancellationToken ct);
+
+    /// <summary>The action's settings as the API and the wizard read them back (<see cref="AutomationDetail.Action"/>); null for the webhook and job actions, whose settings have their own fields.</summary>
+    object? Settings(Automation automation) => null;
+
+    /// <summary>Why the team cannot use this action yet (no jobs, no Slack integration), for the wizard's first step; null when it can.</summary>
+    Task<string?> UnavailableAsync(AppDbContext db, int teamId, CancellationToken ct) => Task.FromResult<string?>(null);
 
     /// <summary>The run's own copy of the action, taken when the run is made: later edits of the automation do not change it.</summary>
     void Snapshot(Automation automation, AutomationRun run);
@@ -34,8 +50,33 @@ public interface IAutomationAction
     Task<ActionOutcome> AttemptAsync(ActionAttempt attempt, CancellationToken ct);
 }
 
-/// <summary>The input being applied to an automation of a project the caller may change.</summary>
-public sealed record ActionInput(AppDbContext Db, ProjectAccess Access, Automation Automation, AutomationInput Input);
+/// <summary>
+/// The input being applied to an automation the caller may change: of <paramref name="Project"/>, or of the whole team
+/// when it is null (team-scoped).
+/// </summary>
+public sealed record ActionInput(AppDbContext Db, int TeamId, string? Project, Automation Automation, AutomationInput Input)
+{
+    /// <summary>The action's own part of the input (<see cref="AutomationInput.Action"/>) as <typeparamref name="T"/>; an empty one when absent.</summary>
+    public T ActionAs<T>() where T : new()
+    {
+        if (Input.Action is not { ValueKind: System.Text.Json.JsonValueKind.Object } element)
+        {
+            return new T();
+        }
+
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<T>(element, System.Text.Json.JsonSerializerOptions.Web) ?? new T();
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            throw new InputException("action", "The action's settings are not in the expected form.");
+        }
+    }
+}
+
+/// <summary>What <see cref="IAutomationAction.DescribeAsync"/> may look at: the team and its secret names.</summary>
+public sealed record ActionLookup(AppDbContext Db, int TeamId, IReadOnlySet<string> SecretNames);
 
 /// <summary>Name: what the action calls (a webhook's name, <c>job:v3</c>); Queue: where a job runs; Problem: why it cannot run, or null.</summary>
 public sealed record ActionView(string? Name, string? Queue, string? Problem);
