@@ -152,7 +152,7 @@ public class SlackActionTests : IAsyncLifetime
         var run = await RunAsync(runId);
         Assert.Equal(RunStatus.Succeeded, run.Status);
         var headers = JsonSerializer.Deserialize<List<KeyValuePair<string, string>>>(run.Attempts.Single().RequestHeadersJson)!;
-        Assert.Equal("Bearer ••••", headers.Single(h => h.Key == "Authorization").Value);
+        Assert.Equal("Bearer [redacted]", headers.Single(h => h.Key == "Authorization").Value);
         Assert.DoesNotContain("s3cr3t", JsonSerializer.Serialize(run.Attempts.Single()));
     }
 
