@@ -27,7 +27,11 @@ public sealed record RunSummary(
     string ActionType = "webhook",
     string? JobName = null,
     string? QueueName = null,
-    string? ProjectName = null);
+    string? ProjectName = null)
+{
+    /// <summary>What the run calls, as people read it ("Slack #ml-alerts (alerts)"); null for runs made before it was kept.</summary>
+    public string? Target { get; init; }
+}
 
 public sealed record AttemptView(
     int Number,
@@ -175,7 +179,10 @@ public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, I
     private static IQueryable<RunSummary> Project(IQueryable<AutomationRun> runs) => runs.Select(r => new RunSummary(
         r.Id, r.MessageId, r.AutomationId, r.Automation.Name, r.Status, r.Event.Type, r.EventId,
         r.Event.Collection.Name + ":v" + r.Event.Version.Index, r.Event.Alias, r.Action.WebhookName, r.AttemptCount,
-        r.CreatedAt, r.CompletedAt, r.NextAttemptAt, r.LastError, r.ActionType, r.Action.JobName, r.Action.QueueName, r.Event.Project.Name));
+        r.CreatedAt, r.CompletedAt, r.NextAttemptAt, r.LastError, r.ActionType, r.Action.JobName, r.Action.QueueName, r.Event.Project.Name)
+    {
+        Target = r.Action.Target,
+    });
 
     private static IReadOnlyList<KeyValuePair<string, string>> Headers(string json) =>
         JsonSerializer.Deserialize<List<KeyValuePair<string, string>>>(json) ?? [];
