@@ -9,7 +9,8 @@ namespace Automations.Bench;
 
 /// <summary>
 /// Matching an event against its project's automations must cost about the same whether the database
-/// holds 10 automations or 10,000 more in other projects.
+/// holds 10 automations or 10,000 more in other projects; with team-wide automations, whether the team has
+/// 100 projects or 1,100, and whatever other teams hold.
 /// </summary>
 public static class MatchingBench
 {
@@ -32,7 +33,7 @@ public static class MatchingBench
             await db.SaveChangesAsync();
             webhookId = webhook.Id;
             // The project under test: 10 automations, half on new versions, half on aliases.
-            db.Automations.AddRange(Enumerable.Range(0, 10).Select(i => NewAutomation(projectId, collectionId, webhookId, i)));
+            db.Automations.AddRange(Enumerable.Range(0, 10).Select(i => NewAutomation(teamId, projectId, collectionId, webhookId, i)));
             await db.SaveChangesAsync();
         }
 
@@ -49,7 +50,7 @@ public static class MatchingBench
                 var otherCollection = new ArtifactCollection { Project = other, Name = "eval-set", Type = "dataset", CreatedAt = DateTimeOffset.UtcNow };
                 db.Add(otherCollection);
                 await db.SaveChangesAsync();
-                db.Automations.AddRange(Enumerable.Range(0, 100).Select(i => NewAutomation(other.Id, otherCollection.Id, webhookId, i)));
+                db.Automations.AddRange(Enumerable.Range(0, 100).Select(i => NewAutomation(teamId, other.Id, otherCollection.Id, webhookId, i)));
                 await db.SaveChangesAsync();
             }
         }
@@ -58,41 +59,84 @@ public static class MatchingBench
 
         await using (var db = await factory.CreateDbContextAsync())
         {
-            var e = await db.ArtifactEvents.FirstAsync(x => x.ProjectId == projectId);
-            var sql = db.Automations.Where(a => a.ProjectId == e.ProjectId && a.EventType == e.Type && a.DeletedAt == null && a.Enabled).ToQueryString();
-            var connection = db.Database.GetDbConnection();
-            await connection.OpenAsync();
-            await using var command = connection.CreateCommand();
-            // ToQueryString prints ".param set @p value" lines before the SQL.
-            command.CommandText = "EXPLAIN QUERY PLAN " + string.Join('\n', sql.Split('\n').Where(l => !l.StartsWith(".param", StringComparison.Ordinal)));
-            foreach (var line in sql.Split('\n').Where(l => l.StartsWith(".param set", StringComparison.Ordinal)))
+            // 10 team-wide automations of the team: every event of every project is matched against them too.
+            db.Automations.AddRange(Enumerable.Range(0, 10).Select(i => NewAutomation(teamId, null, null, webhookId, i)));
+            await db.SaveChangesAsync();
+        }
+
+        var teamWide = await MeasureAsync(factory, projectId, duration, "… + 10 team-wide automations (101 projects)");
+
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            // 1,000 more projects in the team, and 100 other teams with 10 team-wide automations each.
+            db.Projects.AddRange(Enumerable.Range(0, 1000).Select(p => new Project { TeamId = teamId, Name = $"more-{p}", CreatedAt = DateTimeOffset.UtcNow, CreatedBy = "bench" }));
+            for (var t = 0; t < 100; t++)
             {
-                var parts = line.Split(' ', 4);
-                var parameter = command.CreateParameter();
-                parameter.ParameterName = parts[2];
-                parameter.Value = parts[3].Trim('\'');
-                command.Parameters.Add(parameter);
+                var team = new Features.Teams.Team { Slug = $"other-team-{t}", Name = $"Other {t}", CreatedAt = DateTimeOffset.UtcNow };
+                db.Teams.Add(team);
+                await db.SaveChangesAsync();
+                var hook = new Webhook { TeamId = team.Id, Name = "bench", Url = "https://hooks.example.com/", CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
+                db.Webhooks.Add(hook);
+                await db.SaveChangesAsync();
+                db.Automations.AddRange(Enumerable.Range(0, 10).Select(i => NewAutomation(team.Id, null, null, hook.Id, i)));
             }
 
-            await using var reader = await command.ExecuteReaderAsync();
-            Console.WriteLine("SQLite query plan for the candidate query:");
-            while (await reader.ReadAsync())
-            {
-                Console.WriteLine($"  {reader.GetString(3)}");
-            }
+            await db.SaveChangesAsync();
+        }
+
+        var manyProjects = await MeasureAsync(factory, projectId, duration, "… + 1,000 more projects, 100 other teams with 10 team-wide each");
+
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            var e = await db.ArtifactEvents.FirstAsync(x => x.ProjectId == projectId);
+            await PrintPlanAsync(db, "the project's candidates", db.Automations.Where(a => a.ProjectId == e.ProjectId && a.EventType == e.Type && a.DeletedAt == null && a.Enabled).ToQueryString());
+            await PrintPlanAsync(db, "the team-wide candidates", db.Automations.Where(a => a.TeamId == e.TeamId && a.ProjectId == null && a.EventType == e.Type && a.DeletedAt == null && a.Enabled).ToQueryString());
         }
 
         Console.WriteLine();
         Console.WriteLine("| database | matches/s | p50 µs | p99 µs | ratio to 10 automations |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
-        foreach (var r in new[] { small, large })
+        foreach (var r in new[] { small, large, teamWide, manyProjects })
         {
             Console.WriteLine($"| {r.Name} | {r.PerSecond:0} | {r.Percentile(50) * 1000:0} | {r.Percentile(99) * 1000:0} | {r.PerSecond / small.PerSecond:0.00} |");
         }
+
+        Console.WriteLine();
+        Console.WriteLine($"Team-wide: 1,101 projects against 101 projects, ratio {manyProjects.PerSecond / teamWide.PerSecond:0.00} (should stay near 1).");
     }
 
-    private static Automation NewAutomation(int projectId, int collectionId, int webhookId, int i) => new()
+    private static async Task PrintPlanAsync(AppDbContext db, string name, string sql)
     {
+        var connection = db.Database.GetDbConnection();
+        if (connection.State != System.Data.ConnectionState.Open)
+        {
+            await connection.OpenAsync();
+        }
+
+        await using var command = connection.CreateCommand();
+        // ToQueryString prints ".param set @p value" lines before the SQL.
+        command.CommandText = "EXPLAIN QUERY PLAN " + string.Join('\n', sql.Split('\n').Where(l => !l.StartsWith(".param", StringComparison.Ordinal)));
+        foreach (var line in sql.Split('\n').Where(l => l.StartsWith(".param set", StringComparison.Ordinal)))
+        {
+            var parts = line.Split(' ', 4);
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = parts[2];
+            parameter.Value = parts[3].Trim('\'');
+            command.Parameters.Add(parameter);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync();
+        Console.WriteLine($"SQLite query plan for {name}:");
+        while (await reader.ReadAsync())
+        {
+            Console.WriteLine($"  {reader.GetString(3)}");
+        }
+    }
+
+    /// <summary>Half on new versions, half on alias patterns; <paramref name="projectId"/> null: team-wide (no collection).</summary>
+    private static Automation NewAutomation(int teamId, int? projectId, int? collectionId, int webhookId, int i) => new()
+    {
+        TeamId = teamId,
         ProjectId = projectId,
         Name = $"automation-{i}",
         EventType = i % 2 == 0 ? ArtifactEventTypes.LinkArtifact : ArtifactEventTypes.AddArtifactAlias,

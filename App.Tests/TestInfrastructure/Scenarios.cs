@@ -1,6 +1,8 @@
 using Automations.Features.Artifacts;
 using Automations.Features.Automations;
+using Automations.Features.Dispatch;
 using Automations.Features.Webhooks;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Automations.Tests.TestInfrastructure;
@@ -49,5 +51,19 @@ public static class Scenarios
         using var scope = services.CreateScope();
         return (await scope.ServiceProvider.GetRequiredService<ArtifactService>()
             .LogVersionAsync(team.Member, team.Slug, "vision", collection, request ?? new LogVersionRequest())).Version;
+    }
+
+    /// <summary>One attempt of a run, as a Hangfire worker makes it.</summary>
+    public static async Task DeliverAsync(this TestServices services, long runId)
+    {
+        using var scope = services.Provider.CreateScope();
+        await scope.ServiceProvider.GetRequiredService<DeliveryJob>().RunAsync(runId, default);
+    }
+
+    /// <summary>A run as stored, with its attempts.</summary>
+    public static async Task<AutomationRun> StoredRunAsync(this TestServices services, long runId)
+    {
+        await using var db = await services.DbFactory.CreateDbContextAsync();
+        return await db.AutomationRuns.Include(r => r.Attempts).SingleAsync(r => r.Id == runId);
     }
 }

@@ -73,17 +73,9 @@ public class DeliveryTests : IAsyncLifetime
         return _services.Queue.Enqueued.Last();
     }
 
-    private async Task RunJobAsync(long runId)
-    {
-        using var scope = _services.Provider.CreateScope();
-        await scope.ServiceProvider.GetRequiredService<DeliveryJob>().RunAsync(runId, default);
-    }
+    private Task RunJobAsync(long runId) => _services.DeliverAsync(runId);
 
-    private async Task<AutomationRun> RunAsync(long runId)
-    {
-        await using var db = await _services.DbFactory.CreateDbContextAsync();
-        return await db.AutomationRuns.Include(r => r.Attempts).SingleAsync(r => r.Id == runId);
-    }
+    private Task<AutomationRun> RunAsync(long runId) => _services.StoredRunAsync(runId);
 
     private void Respond(params int[] statuses)
     {

@@ -45,8 +45,7 @@ public class HistoryComponentTests : IAsyncLifetime
         };
         await _services.Get<ArtifactService>().LogVersionAsync(_team.Member, _team.Slug, "vision", "eval-set", new LogVersionRequest());
         var runId = _services.Queue.Enqueued.Last();
-        using var scope = _services.Provider.CreateScope();
-        await scope.ServiceProvider.GetRequiredService<DeliveryJob>().RunAsync(runId, default);
+        await _services.DeliverAsync(runId);
         return runId;
     }
 

@@ -402,8 +402,7 @@ public class LaunchServiceTests : IAsyncLifetime
         await Artifacts.AddAliasAsync(_team.Member, _team.Slug, "vision", "model", "v0", "production");
         Assert.Equal(before + 1, _services.Queue.Enqueued.Count);
         var runId = _services.Queue.Enqueued.Last();
-        using var scope = _services.Provider.CreateScope();
-        await scope.ServiceProvider.GetRequiredService<DeliveryJob>().RunAsync(runId, default);
+        await _services.DeliverAsync(runId);
         return runId;
     }
 

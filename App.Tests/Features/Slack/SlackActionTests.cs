@@ -60,17 +60,9 @@ public class SlackActionTests : IAsyncLifetime
         return _services.Queue.Enqueued.Last();
     }
 
-    private async Task RunJobAsync(long runId)
-    {
-        using var scope = _services.Provider.CreateScope();
-        await scope.ServiceProvider.GetRequiredService<DeliveryJob>().RunAsync(runId, default);
-    }
+    private Task RunJobAsync(long runId) => _services.DeliverAsync(runId);
 
-    private async Task<AutomationRun> RunAsync(long runId)
-    {
-        await using var db = await _services.DbFactory.CreateDbContextAsync();
-        return await db.AutomationRuns.Include(r => r.Attempts).SingleAsync(r => r.Id == runId);
-    }
+    private Task<AutomationRun> RunAsync(long runId) => _services.StoredRunAsync(runId);
 
     [Fact]
     public async Task Admins_add_integrations_members_see_them_without_the_credential_and_cannot_change_them()
