@@ -478,19 +478,19 @@ namespace Automations.Data.Migrations
 
                     b.HasIndex("WebhookId");
 
-                    b.HasIndex("ProjectId", "EventType")
-                        .HasFilter("\"DeletedAt\" IS NULL");
-
                     b.HasIndex("ProjectId", "Name")
                         .IsUnique()
                         .HasFilter("\"DeletedAt\" IS NULL");
 
-                    b.HasIndex("TeamId", "EventType")
-                        .HasFilter("\"DeletedAt\" IS NULL AND \"ProjectId\" IS NULL");
-
                     b.HasIndex("TeamId", "Name")
                         .IsUnique()
                         .HasFilter("\"DeletedAt\" IS NULL AND \"ProjectId\" IS NULL");
+
+                    b.HasIndex("TeamId", "EventType", "AliasPattern")
+                        .HasFilter("\"DeletedAt\" IS NULL AND \"ProjectId\" IS NULL AND \"Enabled\"");
+
+                    b.HasIndex("ProjectId", "EventType", "CollectionId", "AliasPattern")
+                        .HasFilter("\"DeletedAt\" IS NULL AND \"Enabled\"");
 
                     b.ToTable("Automations");
                 });
@@ -579,7 +579,11 @@ namespace Automations.Data.Migrations
 
                     b.HasIndex("WebhookId", "Id");
 
-                    b.HasIndex("WebhookId", "Status");
+                    b.HasIndex("AutomationId", "Status", "Id");
+
+                    b.HasIndex("ProjectId", "Status", "Id");
+
+                    b.HasIndex("WebhookId", "Status", "Id");
 
                     b.ToTable("AutomationRuns");
                 });
@@ -911,6 +915,8 @@ namespace Automations.Data.Migrations
                     b.HasIndex("TeamId", "Id");
 
                     b.HasIndex("QueueId", "Status", "Id");
+
+                    b.HasIndex("TeamId", "Status", "Id");
 
                     b.ToTable("LaunchRuns");
                 });

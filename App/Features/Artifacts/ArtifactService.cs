@@ -119,8 +119,8 @@ public sealed class ArtifactService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await ProjectAccessAsync(db, actor, team, project, ct);
         var collectionId = await CollectionIdAsync(db, access.ProjectId, collection, ct);
-        return await db.ArtifactVersions.Where(v => v.CollectionId == collectionId).OrderByDescending(v => v.Index).PageAsync(paging, rows => rows
-            .Select(v => new VersionSummary(v.Index, "v" + v.Index, v.PublicId, v.Digest, v.Description, v.Aliases.OrderBy(a => a.Name).Select(a => a.Name).ToList(), v.CreatedBy, v.CreatedAt)), ct);
+        return await db.ArtifactVersions.Where(v => v.CollectionId == collectionId).PageAsync(v => v.Index, paging, rows => rows
+            .Select(v => new VersionSummary(v.Index, "v" + v.Index, v.PublicId, v.Digest, v.Description, v.Aliases.OrderBy(a => a.Name).Select(a => a.Name).ToList(), v.CreatedBy, v.CreatedAt)), v => v.Index, ct);
     }
 
     /// <summary>A version by index (<c>v3</c>) or alias (<c>production</c>, <c>latest</c>).</summary>
@@ -289,8 +289,8 @@ public sealed class ArtifactService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await ProjectAccessAsync(db, actor, team, project, ct);
-        return await db.ArtifactEvents.Where(e => e.ProjectId == access.ProjectId).OrderByDescending(e => e.Id).PageAsync(paging, rows => rows
-            .Select(e => new EventSummary(e.Id, e.Type, e.Collection.Name, e.Version.Index, "v" + e.Version.Index, e.Alias, e.Author, e.CreatedAt)), ct);
+        return await db.ArtifactEvents.Where(e => e.ProjectId == access.ProjectId).PageAsync(e => e.Id, paging, rows => rows
+            .Select(e => new EventSummary(e.Id, e.Type, e.Collection.Name, e.Version.Index, "v" + e.Version.Index, e.Alias, e.Author, e.CreatedAt)), e => e.Id, ct);
     }
 
     // ---- helpers ----

@@ -26,19 +26,41 @@ public static class AutomationMatcher
     /// <summary>
     /// The enabled, live automations of the event's project, and the team-scoped ones of its team, whose trigger
     /// matches. Each query reads only that project's (or that team's team-scoped) automations of that event type,
-    /// through its own index, so the cost does not grow with the team's other projects; the rest is done in memory.
+    /// through its own index, so the cost does not grow with the team's other projects. A new version seeks its
+    /// collection in the index; an alias first reads the distinct (collection, pattern) pairs from the index and
+    /// loads only the automations whose pattern matched, so thousands of alias automations sharing a few patterns
+    /// cost a few rows, not thousands.
     /// </summary>
     public static async Task<List<Automation>> MatchAsync(AppDbContext db, ArtifactEvent e, CancellationToken ct)
     {
+        var matches = await MatchInAsync(db, db.Automations.Where(a => a.ProjectId == e.ProjectId), e, ct);
+        matches.AddRange(await MatchInAsync(db, db.Automations.Where(a => a.TeamId == e.TeamId && a.ProjectId == null), e, ct));
+        return matches;
+    }
+
+    private static async Task<List<Automation>> MatchInAsync(AppDbContext db, IQueryable<Automation> scope, ArtifactEvent e, CancellationToken ct)
+    {
         // Not tracked: the rows are only read, and the caller's SaveChanges must not scan them.
-        var candidates = await db.Automations.AsNoTracking()
-            .Where(a => a.ProjectId == e.ProjectId && a.EventType == e.Type && a.DeletedAt == null && a.Enabled
-                        && (a.CollectionId == null || a.CollectionId == e.CollectionId))
-            .ToListAsync(ct);
-        candidates.AddRange(await db.Automations.AsNoTracking()
-            .Where(a => a.TeamId == e.TeamId && a.ProjectId == null && a.EventType == e.Type && a.DeletedAt == null && a.Enabled)
-            .ToListAsync(ct));
-        return candidates.Where(a => Trigger.Of(a).Matches(e)).ToList();
+        var candidates = scope.AsNoTracking().Where(a => a.EventType == e.Type && a.DeletedAt == null && a.Enabled);
+        if (e.Type == ArtifactEventTypes.AddArtifactAlias)
+        {
+            candidates = candidates.Where(a => a.CollectionId == null || a.CollectionId == e.CollectionId);
+            var pairs = await candidates.Select(a => new { a.CollectionId, a.AliasPattern }).Distinct().ToListAsync(ct);
+            var matched = pairs.Where(p => e.Alias is not null && AliasMatches(p.AliasPattern ?? "", e.Alias)).Select(p => p.AliasPattern).Distinct().ToList();
+            if (matched.Count == 0)
+            {
+                return [];
+            }
+
+            candidates = candidates.Where(a => matched.Contains(a.AliasPattern));
+        }
+        else
+        {
+            // A team-wide trigger has no collection and takes any; a project's names its own.
+            candidates = candidates.Where(a => a.CollectionId == e.CollectionId || a.ProjectId == null);
+        }
+
+        return (await candidates.ToListAsync(ct)).Where(a => Trigger.Of(a).Matches(e)).ToList();
     }
 
     /// <summary>

@@ -25,18 +25,39 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
     public const int MaxTemplateBytes = 256 * 1024;
     public const string Masked = "••••";
 
-    /// <summary>The automations of a project.</summary>
-    public async Task<IReadOnlyList<AutomationSummary>> ListAsync(Actor actor, string team, string project, CancellationToken ct = default)
+    /// <summary>A list page holds at most this many automations: a project's whole list at the default limit.</summary>
+    public const int MaxListPage = 1000;
+
+    /// <summary>The automations of a project (the first <see cref="MaxListPage"/> by name).</summary>
+    public async Task<IReadOnlyList<AutomationSummary>> ListAsync(Actor actor, string team, string project, CancellationToken ct = default) =>
+        (await ListPageAsync(actor, team, project, new PageRequest(PageSize: MaxListPage), ct)).Items;
+
+    /// <summary>A page of a project's automations by name; the cursor (<c>after</c>) is the last name of the page before.</summary>
+    public async Task<Paged<AutomationSummary>> ListPageAsync(Actor actor, string team, string project, PageRequest? paging, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var scope = await ScopeAsync(db, actor, team, project, write: false, ct);
-        return await SummariseAsync(db, scope.Team.TeamId, await InScope(Query(db), scope).OrderBy(a => a.Name).ToListAsync(ct), ct);
+        var page = await InScope(Query(db), scope).PageAsync(a => a.Name, paging, rows => rows, a => a.Name, ct, descending: false, maxPageSize: MaxListPage);
+        return Summarised(page, await SummariseAsync(db, scope.Team.TeamId, page.Items, ct));
     }
 
-    /// <summary>Every automation of a team, project and team scope, as the team's automations page filters them.</summary>
-    public async Task<IReadOnlyList<AutomationSummary>> ListTeamAsync(Actor actor, string team, AutomationFilter? filter = null, CancellationToken ct = default)
+    /// <summary>Every automation of a team, project and team scope, as the team's automations page filters them (first page).</summary>
+    public async Task<IReadOnlyList<AutomationSummary>> ListTeamAsync(Actor actor, string team, AutomationFilter? filter = null, CancellationToken ct = default) =>
+        (await ListTeamPageAsync(actor, team, filter, new PageRequest(PageSize: MaxListPage), ct)).Items;
+
+    /// <summary>
+    /// A page of the team's automations: team-wide ones first, then by project and name. Pages by number
+    /// (<c>page</c>): the order spans several columns, and a team's list is bounded by its projects' limits.
+    /// </summary>
+    public async Task<Paged<AutomationSummary>> ListTeamPageAsync(Actor actor, string team, AutomationFilter? filter, PageRequest? paging, CancellationToken ct = default)
     {
         filter ??= new AutomationFilter();
+        var request = (paging ?? new PageRequest()).Normalized(MaxListPage);
+        if (request.After is not null)
+        {
+            throw new InputException("after", "The team's automations page by number: use ?page=.");
+        }
+
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await TeamService.GetAccessAsync(db, actor, team, ct);
         var query = Query(db).Where(a => a.TeamId == access.TeamId);
@@ -65,8 +86,21 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
             query = query.Where(a => a.Name.ToLower().Contains(search) || a.Description.ToLower().Contains(search));
         }
 
-        var rows = await query.OrderBy(a => a.ProjectId != null).ThenBy(a => a.Project!.Name).ThenBy(a => a.Name).ToListAsync(ct);
-        return await SummariseAsync(db, access.TeamId, rows, ct);
+        var counted = await query.Take(Paging.CountCap + 1).CountAsync(ct);
+        var rows = await query.OrderBy(a => a.ProjectId != null).ThenBy(a => a.Project!.Name).ThenBy(a => a.Name).ThenBy(a => a.Id)
+            .Skip((request.Page - 1) * request.PageSize).Take(request.PageSize).ToListAsync(ct);
+        return new Paged<AutomationSummary>(await SummariseAsync(db, access.TeamId, rows, ct), request.Page, request.PageSize, Math.Min(counted, Paging.CountCap))
+        {
+            TotalCapped = counted > Paging.CountCap,
+        };
+    }
+
+    /// <summary>How many live, enabled team-wide automations also watch every project of the team.</summary>
+    public async Task<int> CountTeamWideAsync(Actor actor, string team, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        return await db.Automations.CountAsync(a => a.TeamId == access.TeamId && a.ProjectId == null && a.DeletedAt == null && a.Enabled, ct);
     }
 
     /// <summary>An automation of a project, or with <paramref name="project"/> null, a team-scoped one.</summary>
@@ -239,6 +273,9 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         await InScope(db.Automations, scope).FirstOrDefaultAsync(a => a.Id == id && a.DeletedAt == null, ct)
         ?? throw new NotFoundException($"Automation {id} not found.");
 
+    private static Paged<AutomationSummary> Summarised(Paged<Automation> page, IReadOnlyList<AutomationSummary> items) =>
+        new(items, page.Page, page.PageSize, page.Total) { TotalCapped = page.TotalCapped, Next = page.Next };
+
     /// <summary>The list's view of each automation, its action described by its type (one call per type), and its last run.</summary>
     private async Task<IReadOnlyList<AutomationSummary>> SummariseAsync(AppDbContext db, int teamId, IReadOnlyList<Automation> rows, CancellationToken ct)
     {
@@ -254,11 +291,17 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
             }
         }
 
+        // Each automation's newest run is one seek on (AutomationId, Id), however many runs it has.
         var ids = rows.Select(a => a.Id).ToList();
-        var lastRunIds = await db.AutomationRuns.Where(r => ids.Contains(r.AutomationId))
-            .GroupBy(r => r.AutomationId).Select(g => g.Max(r => r.Id)).ToListAsync(ct);
-        var lastRuns = await db.AutomationRuns.Where(r => lastRunIds.Contains(r.Id))
-            .Select(r => new { r.AutomationId, r.Status, At = r.CompletedAt ?? r.UpdatedAt }).ToDictionaryAsync(r => r.AutomationId, ct);
+        var lastRuns = (await db.Automations.Where(a => ids.Contains(a.Id))
+                .Select(a => new
+                {
+                    a.Id,
+                    Last = db.AutomationRuns.Where(r => r.AutomationId == a.Id).OrderByDescending(r => r.Id)
+                        .Select(r => new { r.Status, At = r.CompletedAt ?? r.UpdatedAt }).FirstOrDefault(),
+                })
+                .ToListAsync(ct))
+            .Where(a => a.Last is not null).ToDictionary(a => a.Id, a => a.Last!);
         return rows.Select(a =>
         {
             var action = views[a.Id];

@@ -25,8 +25,8 @@ public static class AutomationsModule
         // The team's: GET lists every automation of the team (project and team scope, filtered); the rest manage
         // team-scoped ones, which watch every project and which only team admins change.
         var team = endpoints.MapApiGroup("teams/{team}/automations", "Automations");
-        team.MapGet("/", (string team, [AsParameters] AutomationFilter filter, Actor actor, AutomationService service, CancellationToken ct) =>
-            service.ListTeamAsync(actor, team, filter, ct));
+        team.MapGet("/", async (string team, [AsParameters] AutomationFilter filter, int? page, int? pageSize, Actor actor, HttpContext http, AutomationService service, CancellationToken ct) =>
+            http.WithPagingHeaders(await service.ListTeamPageAsync(actor, team, filter, new PageRequest(page ?? 1, pageSize ?? AutomationService.MaxListPage), ct)));
         MapScope(team, "teams/{0}/automations/{2}", listed: false);
         return endpoints;
     }
@@ -37,8 +37,9 @@ public static class AutomationsModule
         static string? Project(HttpContext http) => http.GetRouteValue("project") as string;
         if (listed)
         {
-            group.MapGet("/", (string team, HttpContext http, Actor actor, AutomationService service, CancellationToken ct) =>
-                service.ListAsync(actor, team, Project(http)!, ct));
+            // A plain array, as always; the page is in the headers (Link rel="next", X-Total-Count).
+            group.MapGet("/", async (string team, int? page, int? pageSize, string? after, HttpContext http, Actor actor, AutomationService service, CancellationToken ct) =>
+                http.WithPagingHeaders(await service.ListPageAsync(actor, team, Project(http)!, new PageRequest(page ?? 1, pageSize ?? AutomationService.MaxListPage, after), ct)));
         }
 
         group.MapGet("/{id:int}", (string team, int id, HttpContext http, Actor actor, AutomationService service, CancellationToken ct) =>

@@ -118,7 +118,7 @@ public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, I
 
     /// <summary>One page of runs, newest first, optionally of one status, with the total.</summary>
     private static Task<Paged<RunSummary>> PageAsync(IQueryable<AutomationRun> query, RunStatus? status, PageRequest? paging, CancellationToken ct) =>
-        (status is null ? query : query.Where(r => r.Status == status)).OrderByDescending(r => r.Id).PageAsync(paging, Project, ct);
+        (status is null ? query : query.Where(r => r.Status == status)).PageAsync(r => r.Id, paging, Project, r => r.Id, ct);
 
     /// <summary>
     /// After an outage: every failed run of the webhook created since <paramref name="since"/> gets one fresh attempt

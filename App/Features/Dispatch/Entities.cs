@@ -199,9 +199,13 @@ internal sealed class DispatchConfigurations : IEntityTypeConfiguration<Automati
         builder.HasIndex(r => r.MessageId).IsUnique();
         // The sweeper's question: which unfinished runs are due?
         builder.HasIndex(r => new { r.Status, r.NextAttemptAt });
+        // History's lists, newest first: by project or automation, each with or without a status filter. The last run
+        // of an automation (its list's "Last run") is one seek on the first.
         builder.HasIndex(r => new { r.AutomationId, r.Id });
+        builder.HasIndex(r => new { r.AutomationId, r.Status, r.Id });
         builder.HasIndex(r => new { r.ProjectId, r.Id });
-        builder.HasIndex(r => new { r.WebhookId, r.Status });
+        builder.HasIndex(r => new { r.ProjectId, r.Status, r.Id });
+        builder.HasIndex(r => new { r.WebhookId, r.Status, r.Id });
         // A webhook's deliveries, newest first (Team Settings), and recover's failed runs of one webhook.
         builder.HasIndex(r => new { r.WebhookId, r.Id });
         builder.HasOne(r => r.Automation).WithMany().HasForeignKey(r => r.AutomationId).OnDelete(DeleteBehavior.Cascade);

@@ -232,6 +232,7 @@ internal sealed class LaunchConfigurations :
         builder.HasIndex(r => r.AutomationRunId);
         builder.HasIndex(r => new { r.AgentId, r.Status });
         builder.HasIndex(r => new { r.TeamId, r.Id });
+        builder.HasIndex(r => new { r.TeamId, r.Status, r.Id });
         builder.HasOne(r => r.Queue).WithMany().HasForeignKey(r => r.QueueId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne(r => r.JobVersion).WithMany().HasForeignKey(r => r.JobVersionId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne(r => r.Project).WithMany().HasForeignKey(r => r.ProjectId).OnDelete(DeleteBehavior.Cascade);

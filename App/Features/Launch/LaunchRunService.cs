@@ -30,7 +30,7 @@ public sealed class LaunchRunService(
             query = query.Where(r => r.Status == status);
         }
 
-        return await query.OrderByDescending(r => r.Id).PageAsync(paging, Summaries, ct);
+        return await query.PageAsync(r => r.Id, paging, Summaries, r => r.Id, ct);
     }
 
     public async Task<LaunchRunDetail> GetRunAsync(Actor actor, string team, long id, CancellationToken ct = default)

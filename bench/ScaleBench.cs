@@ -1,0 +1,363 @@
+using System.Data.Common;
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Automations.Data;
+using Automations.Features.Artifacts;
+using Automations.Features.Automations;
+using Automations.Features.Webhooks;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
+
+namespace Automations.Bench;
+
+/// <summary>
+/// Every list API and page with a small project (~1,000 events, runs, versions, automations) and a big one
+/// (1,000,000 events, 1,000,000 runs with one attempt each, 100,000 versions in one collection, 10,000 automations),
+/// the same build of the app in the same run. Each size runs in a child process of its own, so its memory is its own;
+/// the parent prints the table with big ÷ small. The volume is bulk SQL copying one real row made through the
+/// services; a sample is logged through the API.
+/// </summary>
+public static class ScaleBench
+{
+    public sealed record Size(string Name, int Automations, int Versions, int Events, int Runs);
+
+    public static readonly Size Small = new("small", 1_000, 1_000, 1_000, 1_000);
+    public static readonly Size Big = new("big", 10_000, 100_000, 1_000_000, 1_000_000);
+
+    public sealed record Figure(string Operation, double P50, double P95);
+
+    public sealed record Report(string Size, string Provider, List<Figure> Figures, long RssBytes, long ManagedBytes, double BuildSeconds);
+
+    private const string Collection = "big-set";
+    private const string Password = "Bench-password-1!";
+
+    /// <summary>The parent: for each provider and round, a child per size; then the table.</summary>
+    public static async Task RunAsync(string[] args)
+    {
+        var rounds = args.SkipWhile(a => a != "--rounds").Skip(1).Select(int.Parse).FirstOrDefault(3);
+        var providers = args.Contains("--postgres-only") ? ["postgres"] : args.Contains("--sqlite-only") ? new[] { "sqlite" } : ["sqlite", "postgres"];
+        string? admin = null;
+        if (providers.Contains("postgres"))
+        {
+            (admin, var why) = await PostgresCluster.StartAsync();
+            if (admin is null)
+            {
+                Console.WriteLine($"PostgreSQL skipped: {why}");
+                providers = providers.Where(p => p != "postgres").ToArray();
+            }
+        }
+
+        foreach (var provider in providers)
+        {
+            var reports = new List<(Report Small, Report Big)>();
+            for (var round = 1; round <= rounds; round++)
+            {
+                var small = await ChildAsync(Small, provider, admin);
+                var big = await ChildAsync(Big, provider, admin);
+                reports.Add((small, big));
+                Console.Error.WriteLine($"{provider} round {round}: done");
+            }
+
+            Print(provider, reports);
+        }
+    }
+
+    private static async Task<Report> ChildAsync(Size size, string provider, string? admin)
+    {
+        var connection = provider == "postgres" ? await PostgresCluster.CreateDatabaseAsync(admin!) : "";
+        var self = Environment.ProcessPath!;
+        var info = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
+        if (self.EndsWith("dotnet", StringComparison.Ordinal))
+        {
+            info.ArgumentList.Add(typeof(ScaleBench).Assembly.Location);
+        }
+
+        foreach (var a in new[] { "scale-one", size.Name, provider, connection })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var child = Process.Start(info)!;
+        var output = await child.StandardOutput.ReadToEndAsync();
+        await child.WaitForExitAsync();
+        var line = output.Split('\n').LastOrDefault(l => l.StartsWith("{", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"scale-one {size.Name} {provider} exited {child.ExitCode}:\n{output}");
+        return JsonSerializer.Deserialize<Report>(line)!;
+    }
+
+    private static void Print(string provider, List<(Report Small, Report Big)> reports)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"### {(provider == "postgres" ? "PostgreSQL" : "SQLite")}, {reports.Count} rounds (p95 ms; each round's ratio big ÷ small, then the median ratio)");
+        Console.WriteLine();
+        Console.WriteLine("| operation | small p95 | big p95 | big ÷ small per round | median ratio |");
+        Console.WriteLine("| --- | ---: | ---: | --- | ---: |");
+        foreach (var operation in reports[0].Small.Figures.Select(f => f.Operation))
+        {
+            var ratios = reports.Select(r => r.Big.Figures.Single(f => f.Operation == operation).P95 / r.Small.Figures.Single(f => f.Operation == operation).P95).ToList();
+            var small = Median(reports.Select(r => r.Small.Figures.Single(f => f.Operation == operation).P95));
+            var big = Median(reports.Select(r => r.Big.Figures.Single(f => f.Operation == operation).P95));
+            Console.WriteLine($"| {operation} | {small:0.0} | {big:0.0} | {string.Join(" / ", ratios.Select(x => x.ToString("0.00")))} | {Median(ratios):0.00} |");
+        }
+
+        var rss = reports.Select(r => (double)r.Big.RssBytes / r.Small.RssBytes).ToList();
+        Console.WriteLine($"| app RSS after visiting every page (MB) | {Median(reports.Select(r => r.Small.RssBytes / 1e6)):0} | {Median(reports.Select(r => r.Big.RssBytes / 1e6)):0} | {string.Join(" / ", rss.Select(x => x.ToString("0.00")))} | {Median(rss):0.00} |");
+        var managed = reports.Select(r => (double)r.Big.ManagedBytes / r.Small.ManagedBytes).ToList();
+        Console.WriteLine($"| managed heap after a full GC (MB) | {Median(reports.Select(r => r.Small.ManagedBytes / 1e6)):0} | {Median(reports.Select(r => r.Big.ManagedBytes / 1e6)):0} | {string.Join(" / ", managed.Select(x => x.ToString("0.00")))} | {Median(managed):0.00} |");
+        Console.WriteLine();
+        Console.WriteLine($"Building the big dataset took {Median(reports.Select(r => r.Big.BuildSeconds)):0} s (median).");
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>The child: one size on one provider; prints its report as one JSON line.</summary>
+    public static async Task<int> RunOneAsync(string[] args)
+    {
+        var size = args[1] == "big" ? Big : Small;
+        var provider = args[2];
+        var settings = new Dictionary<string, string?>
+        {
+            ["Hangfire:Server:Enabled"] = "false",
+            ["Automations:MaxPerProject"] = "20000",
+            ["RateLimits:SignIn:PermitLimit"] = "1000",
+        };
+        if (provider == "postgres")
+        {
+            settings["Database:Provider"] = "Postgres";
+            settings["ConnectionStrings:Default"] = args[3];
+        }
+
+        await using var host = new BenchHost(settings);
+        await host.StartAsync();
+        var build = Stopwatch.StartNew();
+        var automationId = await BuildAsync(host, size, provider);
+        build.Stop();
+
+        using var client = host.NewClient();
+        var project = $"/api/v1/teams/{BenchHost.Team}/projects/{BenchHost.Project}";
+        var next = JsonDocument.Parse(await client.GetStringAsync($"{project}/runs")).RootElement.GetProperty("next").GetString();
+        var figures = new List<Figure>
+        {
+            await TimeAsync("GET …/automations (first page)", () => client.GetAsync($"{project}/automations?pageSize=50")),
+            await TimeAsync("GET …/automations (default: up to 1,000)", () => client.GetAsync($"{project}/automations")),
+            await TimeAsync("GET …/runs?automationId=", () => client.GetAsync($"{project}/runs?automationId={automationId}")),
+            await TimeAsync("GET …/runs?status=Failed", () => client.GetAsync($"{project}/runs?status=Failed")),
+            await TimeAsync("GET …/runs (first page)", () => client.GetAsync($"{project}/runs")),
+            await TimeAsync("GET …/runs (second page, by cursor)", () => client.GetAsync($"{project}/runs?after={next}")),
+            await TimeAsync("GET …/events (first page)", () => client.GetAsync($"{project}/events")),
+            await TimeAsync($"GET …/collections/{Collection}/versions (first page)", () => client.GetAsync($"{project}/collections/{Collection}/versions")),
+            await TimeAsync("GET …/collections", () => client.GetAsync($"{project}/collections")),
+            await TimeAsync($"GET /api/v1/teams/{{team}}/automations", () => client.GetAsync($"/api/v1/teams/{BenchHost.Team}/automations?pageSize=50")),
+        };
+
+        var logged = 0;
+        figures.Add(await TimeAsync("POST a version (automations in the same project)", () =>
+            client.PostAsJsonAsync($"{project}/collections/ingest/versions", new { type = "dataset", description = $"v{logged++}" }), samples: 60));
+        figures.Add(await TimeAsync("POST an alias", () =>
+            client.PostAsJsonAsync($"{project}/collections/ingest/versions/latest/aliases", new { alias = $"tag-{logged++}" }), samples: 60));
+
+        figures.AddRange(await PagesAsync(host, automationId));
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        var managed = GC.GetTotalMemory(forceFullCollection: true);
+        var rss = Process.GetCurrentProcess().WorkingSet64;
+        Console.WriteLine(JsonSerializer.Serialize(new Report(size.Name, provider, figures, rss, managed, build.Elapsed.TotalSeconds)));
+        return 0;
+    }
+
+    private static async Task<Figure> TimeAsync(string name, Func<Task<HttpResponseMessage>> call, int samples = 40)
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            (await call()).EnsureSuccessStatusCode();
+        }
+
+        var times = new List<double>();
+        for (var i = 0; i < samples; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var response = await call();
+            await response.Content.ReadAsByteArrayAsync();
+            times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            response.EnsureSuccessStatusCode();
+        }
+
+        return Percentiles(name, times);
+    }
+
+    private static Figure Percentiles(string name, List<double> times)
+    {
+        var sorted = times.Order().ToArray();
+        double At(double p) => sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
+        return new Figure(name, At(50), At(95));
+    }
+
+    /// <summary>Each page from navigation until its data is visible, through Chromium, signed in as the bench user.</summary>
+    private static async Task<List<Figure>> PagesAsync(BenchHost host, int automationId)
+    {
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = host.BaseUrl });
+        context.SetDefaultTimeout(60_000);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/Account/Login");
+        await page.FillAsync("#Input\\.Email", "bench@example.com");
+        await page.FillAsync("#Input\\.Password", Password);
+        await page.ClickAsync("button[type=submit]:has-text('Log in')");
+        await page.WaitForURLAsync(url => !url.Contains("/Account/Login"));
+
+        var p = $"/teams/{BenchHost.Team}/projects/{BenchHost.Project}";
+        var pages = new (string Name, string Url, string Ready)[]
+        {
+            ("page: Automations tab", $"{p}/automations", "[data-testid=automations-table] tbody tr td a"),
+            ("page: automation (its runs)", $"{p}/automations/{automationId}", "[data-testid=runs-table] tbody tr td"),
+            ("page: History", $"{p}/history", "[data-testid=runs-table] tbody tr td"),
+            ("page: Activity", $"{p}/activity", "[data-testid=events-table] tbody tr td"),
+            ("page: Artifacts", $"{p}/artifacts", "[data-testid=collections-table] tbody tr td"),
+            ("page: collection (versions)", $"{p}/artifacts/{Collection}", "[data-testid=versions-table] tbody tr td"),
+            ("page: team Automations", $"/teams/{BenchHost.Team}/automations", "[data-testid=automations-table] tbody tr td a"),
+            ("page: team overview", $"/teams/{BenchHost.Team}", "[data-testid=projects-table] tbody tr td"),
+        };
+        var figures = new List<Figure>();
+        foreach (var (name, url, ready) in pages)
+        {
+            var times = new List<double>();
+            for (var i = 0; i < 8; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                await page.GotoAsync(url);
+                await page.Locator(ready).First.WaitForAsync();
+                if (i > 0)
+                {
+                    times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+            }
+
+            figures.Add(Percentiles(name, times));
+        }
+
+        return figures;
+    }
+
+    /// <summary>
+    /// One of each row through the services (a webhook, automations, versions, events, a delivered run with its
+    /// attempt), then copies of them by bulk SQL up to the size. Returns the automation whose runs the pages show.
+    /// </summary>
+    private static async Task<int> BuildAsync(BenchHost host, Size size, string provider)
+    {
+        using var scope = host.Services.CreateScope();
+        var services = scope.ServiceProvider;
+        var artifacts = services.GetRequiredService<ArtifactService>();
+        var factory = services.GetRequiredService<IDbContextFactory<AppDbContext>>();
+        var webhook = await services.GetRequiredService<WebhookService>().CreateAsync(host.Actor, BenchHost.Team, new WebhookInput("bench", "https://hooks.example.com/bench", null, null));
+        await artifacts.LogVersionAsync(host.Actor, BenchHost.Team, BenchHost.Project, Collection, new LogVersionRequest(Type: "dataset"));
+        await artifacts.LogVersionAsync(host.Actor, BenchHost.Team, BenchHost.Project, "ingest", new LogVersionRequest(Type: "dataset"));
+        // The template automation watches another collection: matching reads every automation of the event type, few match.
+        await artifacts.LogVersionAsync(host.Actor, BenchHost.Team, BenchHost.Project, "elsewhere", new LogVersionRequest(Type: "dataset"));
+        var automation = await services.GetRequiredService<AutomationService>().CreateAsync(host.Actor, BenchHost.Team, BenchHost.Project, new AutomationInput(
+            "automation-0", null, ArtifactEventTypes.LinkArtifact, "elsewhere", null, ActionTypes.Webhook, webhook.Id, PayloadPresets.Default.Template));
+
+        await using var db = await factory.CreateDbContextAsync();
+        var connection = db.Database.GetDbConnection();
+        await connection.OpenAsync();
+        var project = await db.Projects.SingleAsync(p => p.Name == BenchHost.Project);
+        var collectionId = await db.ArtifactCollections.Where(c => c.ProjectId == project.Id && c.Name == Collection).Select(c => c.Id).SingleAsync();
+        var version = await db.ArtifactVersions.Where(v => v.CollectionId == collectionId).OrderBy(v => v.Index).SingleAsync();
+        var eventId = await db.ArtifactEvents.Where(e => e.VersionId == version.Id).Select(e => e.Id).FirstAsync();
+
+        // A run with one attempt, made the way the engine makes them (the delivery fails: nothing listens there).
+        var run = new Features.Dispatch.AutomationRun
+        {
+            MessageId = "msg_template", AutomationId = automation.Summary.Id, TeamId = project.TeamId, ProjectId = project.Id, EventId = eventId,
+            Status = Features.Dispatch.RunStatus.Succeeded, ActionType = ActionTypes.Webhook, AttemptCount = 1,
+            Action = new Features.Dispatch.ActionSnapshot { WebhookName = "bench", Template = PayloadPresets.Default.Template, Target = "webhook bench" },
+            CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow, CompletedAt = DateTimeOffset.UtcNow,
+        };
+        db.AutomationRuns.Add(run);
+        await db.SaveChangesAsync();
+        db.DeliveryAttempts.Add(new Features.Dispatch.DeliveryAttempt
+        {
+            RunId = run.Id, Number = 1, StartedAt = DateTimeOffset.UtcNow, DurationMs = 12, RequestUrl = "https://hooks.example.com/bench",
+            RequestBody = new string('x', 600), RequestHeadersJson = "[]", ResponseStatus = 200, ResponseHeadersJson = "[]", ResponseBody = new string('y', 600),
+        });
+        await db.SaveChangesAsync();
+
+        var series = provider == "postgres" ? "generate_series(1, {0}) AS s(i)" : "s";
+        async Task CopyAsync(string table, long templateId, int count, Dictionary<string, string> overrides)
+        {
+            var columns = await ColumnsAsync(connection, table);
+            var targets = columns.Where(c => c != "Id").ToList();
+            var values = targets.Select(c => overrides.TryGetValue(c, out var v) ? v : $"t.\"{c}\"");
+            var from = $"FROM \"{table}\" t, {string.Format(System.Globalization.CultureInfo.InvariantCulture, series, count)} WHERE t.\"Id\" = {templateId}";
+            var cte = provider == "postgres" ? "" : $"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {count}) ";
+            await using var command = connection.CreateCommand();
+            command.CommandTimeout = 0;
+            command.CommandText = $"{cte}INSERT INTO \"{table}\" ({string.Join(", ", targets.Select(c => $"\"{c}\""))}) SELECT {string.Join(", ", values)} {from}";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var concat = (string a, string b) => $"({a} || {b})";
+        var text = (string e) => provider == "postgres" ? $"CAST({e} AS text)" : $"CAST({e} AS TEXT)";
+        await CopyAsync("ArtifactVersions", version.Id, size.Versions - 1, new()
+        {
+            ["Index"] = "t.\"Index\" + s.i",
+            ["PublicId"] = concat("'bulk-'", text("s.i")),
+        });
+        await CopyAsync("ArtifactEvents", eventId, size.Events - 1, []);
+        // Half the copies watch new versions of another collection, half an alias pattern that never matches.
+        await CopyAsync("Automations", automation.Summary.Id, size.Automations - 1, new()
+        {
+            ["Name"] = concat("'automation-'", text("s.i")),
+            ["EventType"] = $"CASE WHEN s.i % 2 = 0 THEN 'LINK_ARTIFACT' ELSE 'ADD_ARTIFACT_ALIAS' END",
+            ["AliasPattern"] = "CASE WHEN s.i % 2 = 0 THEN NULL ELSE 'never-.*' END",
+            ["CollectionId"] = "CASE WHEN s.i % 2 = 0 THEN t.\"CollectionId\" ELSE NULL END",
+        });
+        var firstAutomation = automation.Summary.Id;
+        await CopyAsync("AutomationRuns", run.Id, size.Runs - 1, new()
+        {
+            ["MessageId"] = concat("'msg_bulk_'", text("s.i")),
+            ["AutomationId"] = $"{firstAutomation} + (s.i % {size.Automations})",
+            ["Status"] = "CASE WHEN s.i % 10 = 0 THEN 'Failed' ELSE 'Succeeded' END",
+        });
+        await using (var command = connection.CreateCommand())
+        {
+            var columns = (await ColumnsAsync(connection, "DeliveryAttempts")).Where(c => c != "Id").ToList();
+            command.CommandTimeout = 0;
+            command.CommandText = $"INSERT INTO \"DeliveryAttempts\" ({string.Join(", ", columns.Select(c => $"\"{c}\""))}) " +
+                $"SELECT {string.Join(", ", columns.Select(c => c == "RunId" ? "r.\"Id\"" : $"t.\"{c}\""))} FROM \"DeliveryAttempts\" t, \"AutomationRuns\" r " +
+                $"WHERE t.\"RunId\" = {run.Id} AND r.\"Id\" <> {run.Id}";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await using (var analyze = connection.CreateCommand())
+        {
+            analyze.CommandTimeout = 0;
+            analyze.CommandText = provider == "postgres" ? "ANALYZE" : "ANALYZE";
+            await analyze.ExecuteNonQueryAsync();
+        }
+
+        return firstAutomation;
+    }
+
+    private static async Task<List<string>> ColumnsAsync(DbConnection connection, string table)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT * FROM \"{table}\" WHERE 1 = 0";
+        await using var reader = await command.ExecuteReaderAsync();
+        return Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
+    }
+
+    /// <summary>EXPLAIN for the list queries, to put beside the figures.</summary>
+    public static string Describe() => "";
+}
