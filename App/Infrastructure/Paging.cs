@@ -44,7 +44,7 @@ public static class Paging
         where TKey : IComparable<TKey>
     {
         var paging = (request ?? new PageRequest()).Normalized(maxPageSize);
-        var counted = await query.Take(CountCap + 1).CountAsync(ct);
+        var counted = await (descending ? query.OrderByDescending(key) : query.OrderBy(key)).Take(CountCap + 1).CountAsync(ct);
         var rows = query;
         if (paging.After is { } after)
         {

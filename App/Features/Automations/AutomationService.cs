@@ -86,7 +86,7 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
             query = query.Where(a => a.Name.ToLower().Contains(search) || a.Description.ToLower().Contains(search));
         }
 
-        var counted = await query.Take(Paging.CountCap + 1).CountAsync(ct);
+        var counted = await query.OrderBy(a => a.Id).Take(Paging.CountCap + 1).CountAsync(ct);
         var rows = await query.OrderBy(a => a.ProjectId != null).ThenBy(a => a.Project!.Name).ThenBy(a => a.Name).ThenBy(a => a.Id)
             .Skip((request.Page - 1) * request.PageSize).Take(request.PageSize).ToListAsync(ct);
         return new Paged<AutomationSummary>(await SummariseAsync(db, access.TeamId, rows, ct), request.Page, request.PageSize, Math.Min(counted, Paging.CountCap))
@@ -291,17 +291,14 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
             }
         }
 
-        // Each automation's newest run is one seek on (AutomationId, Id), however many runs it has.
+        // Each automation's newest run is one seek on (AutomationId, Id), however many runs it has: a scalar subquery
+        // for its id (a subquery returning several columns becomes a window over every run), then those runs by key.
         var ids = rows.Select(a => a.Id).ToList();
-        var lastRuns = (await db.Automations.Where(a => ids.Contains(a.Id))
-                .Select(a => new
-                {
-                    a.Id,
-                    Last = db.AutomationRuns.Where(r => r.AutomationId == a.Id).OrderByDescending(r => r.Id)
-                        .Select(r => new { r.Status, At = r.CompletedAt ?? r.UpdatedAt }).FirstOrDefault(),
-                })
-                .ToListAsync(ct))
-            .Where(a => a.Last is not null).ToDictionary(a => a.Id, a => a.Last!);
+        var lastRunIds = await db.Automations.Where(a => ids.Contains(a.Id))
+            .Select(a => db.AutomationRuns.Where(r => r.AutomationId == a.Id).OrderByDescending(r => r.Id).Select(r => (long?)r.Id).FirstOrDefault())
+            .Where(id => id != null).Select(id => id!.Value).ToListAsync(ct);
+        var lastRuns = await db.AutomationRuns.Where(r => lastRunIds.Contains(r.Id))
+            .Select(r => new { r.AutomationId, r.Status, At = r.CompletedAt ?? r.UpdatedAt }).ToDictionaryAsync(r => r.AutomationId, ct);
         return rows.Select(a =>
         {
             var action = views[a.Id];
