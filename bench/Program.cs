@@ -30,6 +30,8 @@ switch (scenario)
         break;
     case "scale-one":
         return await ScaleBench.RunOneAsync(args);
+    case "scale-plans":
+        return await ScaleBench.PlansAsync(args);
     case "costs":
         await CostBench.RunAsync(args.SkipWhile(a => a != "--events").Skip(1).Select(int.Parse).FirstOrDefault(1000));
         break;

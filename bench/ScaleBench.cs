@@ -69,6 +69,9 @@ public static class ScaleBench
         var connection = provider == "postgres" ? await PostgresCluster.CreateDatabaseAsync(admin!) : "";
         var self = Environment.ProcessPath!;
         var info = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
+        // Fully optimised code from the start: with tiered compilation the small size (measured sooner after start-up)
+        // would run on less optimised code than the big one (which spends half a minute building its data first).
+        info.Environment["DOTNET_TieredCompilation"] = "0";
         if (self.EndsWith("dotnet", StringComparison.Ordinal))
         {
             info.ArgumentList.Add(typeof(ScaleBench).Assembly.Location);
@@ -131,6 +134,12 @@ public static class ScaleBench
         {
             settings["Database:Provider"] = "Postgres";
             settings["ConnectionStrings:Default"] = args[3];
+        }
+
+        if (Environment.GetEnvironmentVariable("BENCH_SQL_LOG") == "1")
+        {
+            // Every statement with its time, to see what a slow case spends (stderr).
+            settings["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command"] = "Information";
         }
 
         await using var host = new BenchHost(settings);
@@ -377,6 +386,81 @@ public static class ScaleBench
         return Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
     }
 
-    /// <summary>EXPLAIN for the list queries, to put beside the figures.</summary>
-    public static string Describe() => "";
+    /// <summary>
+    /// <c>scale-plans [sqlite|postgres]</c>: builds the big dataset and prints the plan of each list's query (SQLite's
+    /// <c>EXPLAIN QUERY PLAN</c>, PostgreSQL's <c>EXPLAIN</c>), to put beside the figures.
+    /// </summary>
+    public static async Task<int> PlansAsync(string[] args)
+    {
+        var provider = args.Length > 1 ? args[1] : "sqlite";
+        var settings = new Dictionary<string, string?> { ["Hangfire:Server:Enabled"] = "false", ["Automations:MaxPerProject"] = "20000" };
+        if (provider == "postgres")
+        {
+            var (admin, why) = await PostgresCluster.StartAsync();
+            if (admin is null)
+            {
+                Console.WriteLine($"PostgreSQL skipped: {why}");
+                return 0;
+            }
+
+            settings["Database:Provider"] = "Postgres";
+            settings["ConnectionStrings:Default"] = await PostgresCluster.CreateDatabaseAsync(admin);
+        }
+
+        await using var host = new BenchHost(settings);
+        await host.StartAsync();
+        var automationId = await BuildAsync(host, Big, provider);
+        await using var db = await host.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        var project = await db.Projects.SingleAsync(p => p.Name == BenchHost.Project);
+        var collectionId = await db.ArtifactCollections.Where(c => c.ProjectId == project.Id && c.Name == Collection).Select(c => c.Id).SingleAsync();
+        var failed = Features.Dispatch.RunStatus.Failed;
+        var queries = new (string Name, string Sql)[]
+        {
+            ("events, first page", db.ArtifactEvents.Where(e => e.ProjectId == project.Id).OrderByDescending(e => e.Id).Take(51).ToQueryString()),
+            ("events, a page by cursor", db.ArtifactEvents.Where(e => e.ProjectId == project.Id && e.Id < 500_000).OrderByDescending(e => e.Id).Take(51).ToQueryString()),
+            ("runs, first page", db.AutomationRuns.Where(r => r.ProjectId == project.Id).OrderByDescending(r => r.Id).Take(26).ToQueryString()),
+            ("runs of one status", db.AutomationRuns.Where(r => r.ProjectId == project.Id && r.Status == failed).OrderByDescending(r => r.Id).Take(26).ToQueryString()),
+            ("runs of one automation", db.AutomationRuns.Where(r => r.ProjectId == project.Id && r.AutomationId == automationId).OrderByDescending(r => r.Id).Take(26).ToQueryString()),
+            ("versions, first page", db.ArtifactVersions.Where(v => v.CollectionId == collectionId).OrderByDescending(v => v.Index).Take(26).ToQueryString()),
+            ("an automation's last run", db.Automations.Where(a => a.Id == automationId)
+                .Select(a => db.AutomationRuns.Where(r => r.AutomationId == a.Id).OrderByDescending(r => r.Id).Select(r => (long?)r.Id).FirstOrDefault()).ToQueryString()),
+            ("automations, a page by name", db.Automations.Where(a => a.ProjectId == project.Id && a.DeletedAt == null).OrderBy(a => a.Name).Skip(50).Take(51).ToQueryString()),
+            ("matching a new version", db.Automations.Where(a => a.ProjectId == project.Id && a.EventType == ArtifactEventTypes.LinkArtifact && a.DeletedAt == null && a.Enabled && a.CollectionId == collectionId).ToQueryString()),
+            ("matching an alias: distinct patterns", db.Automations.Where(a => a.ProjectId == project.Id && a.EventType == ArtifactEventTypes.AddArtifactAlias && a.DeletedAt == null && a.Enabled && (a.CollectionId == null || a.CollectionId == collectionId))
+                .Select(a => new { a.CollectionId, a.AliasPattern }).Distinct().ToQueryString()),
+            ("a capped count (runs)", $"SELECT COUNT(*) FROM (SELECT 1 FROM \"AutomationRuns\" WHERE \"ProjectId\" = {project.Id} LIMIT 10001) AS c"),
+            ("a capped count (failed runs)", $"SELECT COUNT(*) FROM (SELECT 1 FROM \"AutomationRuns\" WHERE \"ProjectId\" = {project.Id} AND \"Status\" = 'Failed' LIMIT 10001) AS c"),
+        };
+        var connection = db.Database.GetDbConnection();
+        await connection.OpenAsync();
+        foreach (var (name, sql) in queries)
+        {
+            await using var command = connection.CreateCommand();
+            var lines = sql.Split('\n');
+            command.CommandText = (provider == "postgres" ? "EXPLAIN " : "EXPLAIN QUERY PLAN ") + string.Join('\n', lines.Where(l => !l.StartsWith(".param", StringComparison.Ordinal) && !l.StartsWith("-- ", StringComparison.Ordinal)));
+            // ToQueryString prints parameters first: ".param set @p 3" (SQLite) or "-- @p='3'" (PostgreSQL).
+            foreach (var line in lines)
+            {
+                var (parameter, value) = line.StartsWith(".param set ", StringComparison.Ordinal) ? (line.Split(' ', 4)[2], line.Split(' ', 4)[3].Trim('\''))
+                    : line.StartsWith("-- @", StringComparison.Ordinal) ? (line[3..line.IndexOf('=')], line[(line.IndexOf('=') + 1)..].Split(" (")[0].Trim('\''))
+                    : (null, null);
+                if (parameter is not null)
+                {
+                    var p = command.CreateParameter();
+                    p.ParameterName = parameter;
+                    p.Value = long.TryParse(value, out var number) ? number : value!;
+                    command.Parameters.Add(p);
+                }
+            }
+
+            Console.WriteLine($"{name}:");
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                Console.WriteLine($"    {reader.GetValue(reader.FieldCount - 1)}");
+            }
+        }
+
+        return 0;
+    }
 }

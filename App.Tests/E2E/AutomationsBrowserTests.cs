@@ -32,6 +32,11 @@ public class AutomationsBrowserTests(BrowserFixture browser) : BrowserTest(brows
         await Expect(page.Locator("[data-testid=preview]")).ToContainTextAsync("\"divider\"");
         await Expect(page.Locator("[data-testid=preview]")).ToContainTextAsync($"{Team.Slug}/vision/eval-set:v0");
         await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "automations-wizard.png"), FullPage = true });
+
+        // No webhook is chosen for the member: Next says so, then the member picks one.
+        await page.ClickAsync("[data-testid=wizard-next]");
+        await Expect(page.Locator("[data-testid=wizard]")).ToContainTextAsync("Choose one of the team's webhooks.");
+        await Pages.ChooseAsync(page, "Webhook", "Slack alerts");
         await page.ClickAsync("[data-testid=wizard-next]");
 
         // Step 3: name → Create automation.

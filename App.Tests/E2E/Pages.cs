@@ -16,6 +16,15 @@ public static class Pages
         await page.WaitForURLAsync(url => !url.Contains("/Account/Login"));
     }
 
+    /// <summary>Opens the select labelled <paramref name="label"/> and picks the item that reads <paramref name="item"/>.</summary>
+    public static async Task ChooseAsync(IPage page, string label, string item)
+    {
+        var select = page.Locator($".mud-select:has(label:text-is('{label}'))").First;
+        await select.ClickAsync();
+        await page.Locator($".mud-popover-open .mud-list-item:has-text('{item}')").First.ClickAsync();
+        await Microsoft.Playwright.Assertions.Expect(page.Locator(".mud-popover-open .mud-list-item")).ToHaveCountAsync(0);
+    }
+
     /// <summary>Interactive controls respond only once the circuit is up; MainLayout marks that moment.</summary>
     public static async Task WaitForCircuitAsync(IPage page)
     {

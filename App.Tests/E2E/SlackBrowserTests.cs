@@ -44,7 +44,7 @@ public class SlackBrowserTests(BrowserFixture browser) : BrowserTest(browser)
         await Pages.GotoLiveAsync(member, $"/teams/{Team.Slug}/projects/vision/automations/new");
         await member.ClickAsync("label.mud-radio:has-text('Slack notification')");
         await member.ClickAsync("[data-testid=wizard-next]");
-        await Expect(member.Locator(".mud-select:has-text('Slack integration')").First).ToContainTextAsync("alerts");
+        await Pages.ChooseAsync(member, "Slack integration", "alerts");
         await member.FillAsync("input[data-testid=slack-title]", "Eval set ${artifact_version_string} is in");
         await Expect(member.Locator("[data-testid=slack-preview]")).ToContainTextAsync($"Eval set {Team.Slug}/vision/eval-set:v0 is in");
         await Expect(member.Locator("[data-testid=slack-preview]")).ToContainTextAsync("#ml-alerts");
@@ -81,6 +81,7 @@ public class SlackBrowserTests(BrowserFixture browser) : BrowserTest(browser)
         await admin.ClickAsync("[data-testid=wizard-next]");
         await admin.Locator(".monaco-editor").First.WaitForAsync();
         await Expect(admin.Locator("[data-testid=preview]")).ToContainTextAsync($"{Team.Slug}/vision/eval-set:v0");
+        await Pages.ChooseAsync(admin, "Webhook", "Slack alerts");
         await admin.ClickAsync("[data-testid=wizard-next]");
         await admin.FillAsync("input[data-testid=automation-name]", "Every new version");
         await admin.ClickAsync("[data-testid=wizard-save]");

@@ -136,4 +136,58 @@ public class TeamAutomationsApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await _admin.DeleteAsync($"{integrations}/{id}")).StatusCode);
     }
+
+    [Fact]
+    public async Task The_automations_list_stays_an_array_and_pages_through_link_headers_by_name()
+    {
+        var project = $"/api/v1/teams/{_team.Slug}/projects/vision/automations";
+        foreach (var name in new[] { "c", "a", "e", "b", "d" })
+        {
+            (await _member.PostAsJsonAsync(project, Body(name, "eval-set"))).EnsureSuccessStatusCode();
+        }
+
+        var seen = new List<string>();
+        var url = $"{project}?pageSize=2";
+        while (true)
+        {
+            using var response = await _member.GetAsync(url);
+            response.EnsureSuccessStatusCode();
+            Assert.Equal("5", response.Headers.GetValues("X-Total-Count").Single());
+            seen.AddRange((await JsonAsync(response)).EnumerateArray().Select(a => a.GetProperty("name").GetString()!));
+            if (!response.Headers.TryGetValues("Link", out var links))
+            {
+                break;
+            }
+
+            var link = links.Single();
+            Assert.EndsWith("; rel=\"next\"", link);
+            url = link[1..link.IndexOf('>')];
+            Assert.Contains("pageSize=2", url);
+        }
+
+        Assert.Equal(["a", "b", "c", "d", "e"], seen);
+        Assert.Equal(5, (await JsonAsync(await _member.GetAsync(project))).GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Paged_lists_answer_a_cursor_and_refuse_one_they_did_not_give()
+    {
+        var events = $"/api/v1/teams/{_team.Slug}/projects/vision/events";
+        for (var i = 0; i < 3; i++)
+        {
+            (await _member.PostAsJsonAsync($"/api/v1/teams/{_team.Slug}/projects/vision/collections/eval-set/versions", new { })).EnsureSuccessStatusCode();
+        }
+
+        var first = await JsonAsync(await _member.GetAsync($"{events}?pageSize=4"));
+        Assert.Equal((6, false), (first.GetProperty("total").GetInt32(), first.GetProperty("totalCapped").GetBoolean()));
+        var next = first.GetProperty("next").GetString();
+        var second = await JsonAsync(await _member.GetAsync($"{events}?pageSize=4&after={next}"));
+        Assert.Equal(2, second.GetProperty("items").GetArrayLength());
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("next").ValueKind);
+        Assert.True(second.GetProperty("items")[0].GetProperty("id").GetInt64() < first.GetProperty("items")[3].GetProperty("id").GetInt64());
+
+        var refused = await _member.GetAsync($"{events}?after=not-a-cursor");
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("after", await refused.Content.ReadAsStringAsync());
+    }
 }

@@ -11,7 +11,8 @@ public static class UiSetup
     public static IServiceCollection AddAppUi(this IServiceCollection services)
     {
         services.AddRazorComponents().AddInteractiveServerComponents();
-        services.AddMudServices();
+        // Notices at the bottom left: at the top right they covered the pages' main buttons (New automation).
+        services.AddMudServices(c => c.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomLeft);
         services.AddScoped<CurrentActor>();
         return services;
     }

@@ -41,7 +41,8 @@ public static class DatabaseStartup
             }
 
             services.AddPooledDbContextFactory<PostgresAppDbContext>(options => options
-                .UseNpgsql(connectionString, npgsql => npgsql.CommandTimeout(30)));
+                .UseNpgsql(connectionString, npgsql => npgsql.CommandTimeout(30))
+                .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.CoreEventId.RowLimitingOperationWithoutOrderByWarning)));
             // Everything asks for the app's context; on PostgreSQL it is the PostgreSQL-typed one, with its own migrations.
             services.AddSingleton<IDbContextFactory<AppDbContext>>(sp => new BaseContextFactory<PostgresAppDbContext>(sp.GetRequiredService<IDbContextFactory<PostgresAppDbContext>>()));
         }
@@ -62,7 +63,10 @@ public static class DatabaseStartup
                 // EF warns about that on every fresh start, about a risk that concerns only a migration interrupted midway.
                 // A migration that fills a new column with SQL (SlackAndTeamScope) before the table's rebuild draws a warning on
                 // every fresh start too; the generated order was reviewed (the UPDATE runs first, the rebuild copies its result).
+                // Capped counts (Paging) take the first 10,001 matching rows in whatever order the index gives: ordering them
+                // would steer PostgreSQL to the primary key and a filter over every row; EF warns about a Take without OrderBy.
                 .ConfigureWarnings(w => w.Ignore(
+                    Microsoft.EntityFrameworkCore.Diagnostics.CoreEventId.RowLimitingOperationWithoutOrderByWarning,
                     Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.NonTransactionalMigrationOperationWarning,
                     Microsoft.EntityFrameworkCore.Diagnostics.SqliteEventId.TableRebuildPendingWarning)));
         }

@@ -122,8 +122,8 @@ public class TeamScopeTests : IAsyncLifetime
 
         async Task<string[]> Names(AutomationFilter filter) => (await Automations.ListTeamAsync(_team.Member, _team.Slug, filter)).Select(a => a.Name).ToArray();
 
-        Assert.Equal(["Team deploy", "NLP corpus", "Vision eval"], await Names(new()));
-        Assert.Equal([null, "nlp", "vision"], (await Automations.ListTeamAsync(_team.Member, _team.Slug)).Select(a => a.Project));
+        Assert.Equal(["NLP corpus", "Team deploy", "Vision eval"], await Names(new()));
+        Assert.Equal(["nlp", null, "vision"], (await Automations.ListTeamAsync(_team.Member, _team.Slug)).Select(a => a.Project));
         Assert.Equal(["Team deploy"], await Names(new(Scope: AutomationFilter.TeamScope)));
         Assert.Equal(["NLP corpus", "Vision eval"], await Names(new(Scope: AutomationFilter.ProjectScope)));
         Assert.Equal(["Vision eval"], await Names(new(Project: "vision")));

@@ -489,7 +489,10 @@ namespace Automations.Data.Migrations
                     b.HasIndex("TeamId", "EventType", "AliasPattern")
                         .HasFilter("\"DeletedAt\" IS NULL AND \"ProjectId\" IS NULL AND \"Enabled\"");
 
-                    b.HasIndex("ProjectId", "EventType", "CollectionId", "AliasPattern")
+                    b.HasIndex("TeamId", "Name", "Id")
+                        .HasFilter("\"DeletedAt\" IS NULL");
+
+                    b.HasIndex("ProjectId", "EventType", "CollectionId", "AliasPattern", "Enabled", "DeletedAt")
                         .HasFilter("\"DeletedAt\" IS NULL AND \"Enabled\"");
 
                     b.ToTable("Automations");

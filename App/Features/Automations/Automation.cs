@@ -118,12 +118,16 @@ internal sealed class AutomationConfiguration : IEntityTypeConfiguration<Automat
         builder.Property(a => a.UpdatedBy).HasMaxLength(256);
         // Matching reads only the live, enabled automations of one project and event type: this index keeps that
         // cost independent of how many automations other projects hold, and of how many are disabled.
-        builder.HasIndex(a => new { a.ProjectId, a.EventType, a.CollectionId, a.AliasPattern }).HasFilter("\"DeletedAt\" IS NULL AND \"Enabled\"");
+        // Its columns are all the match reads before loading the winners (Enabled and DeletedAt too, though the filter
+        // implies them): SQLite answers from the index alone.
+        builder.HasIndex(a => new { a.ProjectId, a.EventType, a.CollectionId, a.AliasPattern, a.Enabled, a.DeletedAt }).HasFilter("\"DeletedAt\" IS NULL AND \"Enabled\"");
         builder.HasIndex(a => new { a.ProjectId, a.Name }).IsUnique().HasFilter("\"DeletedAt\" IS NULL");
         // Team-scoped automations: matched by team and event type (as few as a team keeps, whatever its number of
         // projects), and named uniquely within the team.
         builder.HasIndex(a => new { a.TeamId, a.EventType, a.AliasPattern }).HasFilter("\"DeletedAt\" IS NULL AND \"ProjectId\" IS NULL AND \"Enabled\"");
         builder.HasIndex(a => new { a.TeamId, a.Name }).IsUnique().HasFilter("\"DeletedAt\" IS NULL AND \"ProjectId\" IS NULL");
+        // The team's automations page: every scope, by name.
+        builder.HasIndex(a => new { a.TeamId, a.Name, a.Id }).HasFilter("\"DeletedAt\" IS NULL");
         builder.HasOne<Teams.Team>().WithMany().HasForeignKey(a => a.TeamId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne(a => a.Project).WithMany().HasForeignKey(a => a.ProjectId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne(a => a.Collection).WithMany().HasForeignKey(a => a.CollectionId).OnDelete(DeleteBehavior.SetNull);

@@ -74,11 +74,10 @@ public static class AutomationMatcher
             return;
         }
 
+        // Two queries, each down its own index (an OR of the two scopes would read the table).
         var teamId = await db.Projects.Where(p => p.Id == projectId).Select(p => p.TeamId).FirstOrDefaultAsync(ct);
-        var patterns = await db.Automations.AsNoTracking()
-            .Where(a => (a.ProjectId == projectId || a.ProjectId == null && a.TeamId == teamId)
-                        && a.EventType == ArtifactEventTypes.AddArtifactAlias && a.DeletedAt == null && a.Enabled && a.AliasPattern != null)
-            .Select(a => a.AliasPattern!).Distinct().ToListAsync(ct);
+        var patterns = await AliasPatterns(db.Automations.Where(a => a.ProjectId == projectId)).ToListAsync(ct);
+        patterns.AddRange(await AliasPatterns(db.Automations.Where(a => a.TeamId == teamId && a.ProjectId == null)).ToListAsync(ct));
         foreach (var pattern in patterns)
         {
             foreach (var alias in aliases)
@@ -87,6 +86,10 @@ public static class AutomationMatcher
             }
         }
     }
+
+    private static IQueryable<string> AliasPatterns(IQueryable<Automation> scope) => scope.AsNoTracking()
+        .Where(a => a.EventType == ArtifactEventTypes.AddArtifactAlias && a.DeletedAt == null && a.Enabled && a.AliasPattern != null)
+        .Select(a => a.AliasPattern!).Distinct();
 
     /// <summary>The pattern must match the whole alias; a pattern that cannot be compiled, or a timeout, counts as no match.</summary>
     public static bool AliasMatches(string pattern, string alias) => Answers.GetOrAdd((pattern, alias), key =>

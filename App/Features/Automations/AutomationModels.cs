@@ -68,3 +68,6 @@ public sealed record AutomationDetail(AutomationSummary Summary, int? WebhookId,
 
 /// <summary>A rendered payload, or why it could not be rendered; Source says which event it used.</summary>
 public sealed record PayloadPreview(string? Json, string? Error, bool FromSample, string Source);
+
+/// <summary>Something a team admin is about to delete; the automations that use it will show as Broken.</summary>
+public sealed record AutomationUse(int? WebhookId = null, string? Secret = null, string? Job = null, string? Queue = null, int? SlackIntegrationId = null);

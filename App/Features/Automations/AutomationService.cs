@@ -46,8 +46,8 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         (await ListTeamPageAsync(actor, team, filter, new PageRequest(PageSize: MaxListPage), ct)).Items;
 
     /// <summary>
-    /// A page of the team's automations: team-wide ones first, then by project and name. Pages by number
-    /// (<c>page</c>): the order spans several columns, and a team's list is bounded by its projects' limits.
+    /// A page of the team's automations by name (an index on the team, name and id serves the order, so a page costs
+    /// the same with ten automations or ten thousand). Pages by number (<c>page</c>): names repeat across scopes.
     /// </summary>
     public async Task<Paged<AutomationSummary>> ListTeamPageAsync(Actor actor, string team, AutomationFilter? filter, PageRequest? paging, CancellationToken ct = default)
     {
@@ -86,8 +86,8 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
             query = query.Where(a => a.Name.ToLower().Contains(search) || a.Description.ToLower().Contains(search));
         }
 
-        var counted = await query.OrderBy(a => a.Id).Take(Paging.CountCap + 1).CountAsync(ct);
-        var rows = await query.OrderBy(a => a.ProjectId != null).ThenBy(a => a.Project!.Name).ThenBy(a => a.Name).ThenBy(a => a.Id)
+        var counted = await query.Take(Paging.CountCap + 1).CountAsync(ct);
+        var rows = await query.OrderBy(a => a.Name).ThenBy(a => a.Id)
             .Skip((request.Page - 1) * request.PageSize).Take(request.PageSize).ToListAsync(ct);
         return new Paged<AutomationSummary>(await SummariseAsync(db, access.TeamId, rows, ct), request.Page, request.PageSize, Math.Min(counted, Paging.CountCap))
         {
@@ -220,6 +220,36 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         {
             return new PayloadPreview(null, ex.Message, false, "");
         }
+    }
+
+    /// <summary>
+    /// The live automations (project/name, or name for team-wide ones) that use <paramref name="use"/>, for the warning
+    /// before it is deleted. At most 20 are named, then "and N more".
+    /// </summary>
+    public async Task<string> UsedByAsync(Actor actor, string team, AutomationUse use, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+        var query = db.Automations.Where(a => a.TeamId == access.TeamId && a.DeletedAt == null);
+        query = use switch
+        {
+            { WebhookId: { } webhook } => query.Where(a => a.WebhookId == webhook),
+            { Job: { } job } => query.Where(a => a.Job!.Name == job),
+            { Queue: { } queue } => query.Where(a => a.Queue!.Name == queue),
+            { SlackIntegrationId: { } slack } => query.Where(a => a.Settings != null && a.Settings.Contains("\"integrationId\":" + slack + ",")),
+            { Secret: { } secret } => query.Where(a => a.PayloadTemplate != null && a.PayloadTemplate.Contains("${" + secret + "}")),
+            _ => query.Where(a => false),
+        };
+        var names = await query.OrderBy(a => a.Project!.Name).ThenBy(a => a.Name).Take(21)
+            .Select(a => a.Project == null ? a.Name + " (team-wide)" : a.Project.Name + "/" + a.Name).ToListAsync(ct);
+        if (names.Count == 0)
+        {
+            return "";
+        }
+
+        var total = names.Count > 20 ? await query.CountAsync(ct) : names.Count;
+        return $" {(total == 1 ? "This automation uses it and will show as Broken" : $"These {total} automations use it and will show as Broken")}: "
+               + string.Join(", ", names.Take(20)) + (total > 20 ? $" and {total - 20} more" : "") + ".";
     }
 
     /// <summary>The wizard's action choices, each with why the team cannot use it yet (or null).</summary>

@@ -114,7 +114,26 @@ public partial class AutomationWizard
 
     private static bool IsStepTwoField(string field) => !StepOneFields.Contains(field) && !StepThreeFields.Contains(field);
 
-    private void OnEventTypeChanged(string eventType) => _draft!.EventType = eventType;
+    private void OnAliasPatternChanged(string? pattern)
+    {
+        _draft!.AliasPattern = pattern;
+        _draft.Errors.Remove("aliasPattern");
+    }
+
+    private void OnCollectionChanged(string? collection)
+    {
+        _draft!.Collection = collection;
+        _draft.Errors.Remove("collection");
+    }
+
+    private void OnEventTypeChanged(string eventType)
+    {
+        _draft!.EventType = eventType;
+        foreach (var field in new[] { "eventType", "collection", "aliasPattern" })
+        {
+            _draft.Errors.Remove(field);
+        }
+    }
 
     private void OnActionTypeChanged(string type)
     {
@@ -166,7 +185,8 @@ public partial class AutomationWizard
             var saved = Id is { } id
                 ? await Automations.UpdateAsync(draft.Actor, Team, Project, id, input)
                 : await Automations.CreateAsync(draft.Actor, Team, Project, input);
-            Navigation.NavigateTo($"{ListPath}?saved={Uri.EscapeDataString(saved.Summary.Name)}");
+            // The list names it from the id, which it reads with the viewer's access: a crafted link cannot put words on the page.
+            Navigation.NavigateTo($"{ListPath}?saved={saved.Summary.Id}");
         }
         catch (Exception ex) when (ErrorText.ForUser(ex) is { } message)
         {

@@ -13,7 +13,8 @@ public static class OpenApiSetup
             options.AddDocumentTransformer((document, _, _) =>
             {
                 document.Info.Title = "Automations API";
-                document.Info.Description = "Authenticate with 'Authorization: Bearer <API key>'. Errors are RFC 7807 problem details.";
+                // In a code span: Scalar renders the description as Markdown, where a bare <API key> is an HTML tag and vanishes.
+                document.Info.Description = "Authenticate with `Authorization: Bearer <API key>` (create a key under Settings → API keys). Errors are RFC 7807 problem details.";
                 return Task.CompletedTask;
             });
         });
@@ -21,13 +22,22 @@ public static class OpenApiSetup
     }
 
     /// <summary>
-    /// /openapi/v1.json and a browsable reference at /api/docs. Scalar's fonts come from its CDN, which the
-    /// Content-Security-Policy refuses (and an offline install cannot reach): the page uses the browser's fonts instead.
+    /// /openapi/v1.json and a browsable reference at /api/docs that works offline: Scalar's fonts come from its CDN,
+    /// which the Content-Security-Policy refuses (and an offline install cannot reach), so the page uses the browser's
+    /// fonts; no telemetry, no buttons for Scalar's hosted client, agent or MCP services; a link back to the app.
     /// </summary>
     public static IEndpointRouteBuilder MapAppOpenApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapOpenApi();
-        endpoints.MapScalarApiReference("/api/docs", options => options.WithTitle("Automations API").WithOpenApiRoutePattern("/openapi/{documentName}.json").DisableDefaultFonts());
+        endpoints.MapScalarApiReference("/api/docs", options => options
+            .WithTitle("Automations API")
+            .WithOpenApiRoutePattern("/openapi/{documentName}.json")
+            .DisableDefaultFonts()
+            .DisableTelemetry()
+            .DisableAgent()
+            .DisableMcp()
+            .HideClientButton()
+            .AddHeaderContent("<a href=\"/\" data-testid=\"back-to-app\">← Back to Automations</a>"));
         return endpoints;
     }
 }

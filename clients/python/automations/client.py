@@ -473,8 +473,17 @@ class Api:
     # -- automations -----------------------------------------------------------------------------------------
 
     def automations(self, project_path: str) -> List[Automation]:
+        """Every automation of the project, by name (the server answers up to 1,000 at a time; the rest by cursor)."""
         team, project = _split(project_path, 2, "A project path")
-        return [Automation(self, a, project_path) for a in self._http.request("GET", f"teams/{_q(team)}/projects/{_q(project)}/automations")]
+        path = f"teams/{_q(team)}/projects/{_q(project)}/automations"
+        found: List[Automation] = []
+        after: Optional[str] = None
+        while True:
+            page = self._http.request("GET", path, query={"pageSize": 1000, "after": after})
+            found.extend(Automation(self, a, project_path) for a in page)
+            if len(page) < 1000:
+                return found
+            after = page[-1]["name"]
 
     def automation(self, project_path: str, automation_id: int) -> Automation:
         team, project = _split(project_path, 2, "A project path")
@@ -574,15 +583,17 @@ class Api:
     # -- paging ------------------------------------------------------------------------------------------------
 
     def _pages(self, path: str, page_size: int, query: Optional[Mapping[str, Any]] = None) -> Iterator[Dict[str, Any]]:
-        page = 1
+        """A list's items, a page at a time, by cursor: each page's ``next`` is the next one's ``after``, so rows added
+        meanwhile are neither repeated nor skipped, and a deep page costs what the first does."""
+        after: Optional[str] = None
         while True:
-            answer = self._http.request("GET", path, query={**(query or {}), "page": page, "pageSize": page_size})
+            answer = self._http.request("GET", path, query={**(query or {}), "pageSize": page_size, "after": after})
             items = answer.get("items") or []
             for item in items:
                 yield item
-            if not items or page * answer.get("pageSize", page_size) >= answer.get("total", 0):
+            after = answer.get("next")
+            if not items or not after:
                 return
-            page += 1
 
 
 def _json_text(value: Union[None, str, Mapping[str, Any]]) -> Optional[str]:
