@@ -28,7 +28,8 @@ public static class ScaleBench
 
     public sealed record Figure(string Operation, double P50, double P95);
 
-    public sealed record Report(string Size, string Provider, List<Figure> Figures, long RssBytes, long ManagedBytes, double BuildSeconds);
+    /// <summary>One round: each operation's figures on the small and the big project, and the app's RSS after each project's pages.</summary>
+    public sealed record Report(string Provider, List<Figure> Small, List<Figure> Big, long RssSmall, long RssBig, double BuildSeconds);
 
     private const string Collection = "big-set";
     private const string Password = "Bench-password-1!";
@@ -51,12 +52,10 @@ public static class ScaleBench
 
         foreach (var provider in providers)
         {
-            var reports = new List<(Report Small, Report Big)>();
+            var reports = new List<Report>();
             for (var round = 1; round <= rounds; round++)
             {
-                var small = await ChildAsync(Small, provider, admin);
-                var big = await ChildAsync(Big, provider, admin);
-                reports.Add((small, big));
+                reports.Add(await ChildAsync(provider, admin));
                 Console.Error.WriteLine($"{provider} round {round}: done");
             }
 
@@ -64,7 +63,7 @@ public static class ScaleBench
         }
     }
 
-    private static async Task<Report> ChildAsync(Size size, string provider, string? admin)
+    private static async Task<Report> ChildAsync(string provider, string? admin)
     {
         var connection = provider == "postgres" ? await PostgresCluster.CreateDatabaseAsync(admin!) : "";
         var self = Environment.ProcessPath!;
@@ -77,7 +76,7 @@ public static class ScaleBench
             info.ArgumentList.Add(typeof(ScaleBench).Assembly.Location);
         }
 
-        foreach (var a in new[] { "scale-one", size.Name, provider, connection })
+        foreach (var a in new[] { "scale-one", provider, connection })
         {
             info.ArgumentList.Add(a);
         }
@@ -86,31 +85,29 @@ public static class ScaleBench
         var output = await child.StandardOutput.ReadToEndAsync();
         await child.WaitForExitAsync();
         var line = output.Split('\n').LastOrDefault(l => l.StartsWith("{", StringComparison.Ordinal))
-            ?? throw new InvalidOperationException($"scale-one {size.Name} {provider} exited {child.ExitCode}:\n{output}");
+            ?? throw new InvalidOperationException($"scale-one {provider} exited {child.ExitCode}:\n{output}");
         return JsonSerializer.Deserialize<Report>(line)!;
     }
 
-    private static void Print(string provider, List<(Report Small, Report Big)> reports)
+    private static void Print(string provider, List<Report> reports)
     {
         Console.WriteLine();
         Console.WriteLine($"### {(provider == "postgres" ? "PostgreSQL" : "SQLite")}, {reports.Count} rounds (p95 ms; each round's ratio big ÷ small, then the median ratio)");
         Console.WriteLine();
         Console.WriteLine("| operation | small p95 | big p95 | big ÷ small per round | median ratio |");
         Console.WriteLine("| --- | ---: | ---: | --- | ---: |");
-        foreach (var operation in reports[0].Small.Figures.Select(f => f.Operation))
+        foreach (var operation in reports[0].Small.Select(f => f.Operation))
         {
-            var ratios = reports.Select(r => r.Big.Figures.Single(f => f.Operation == operation).P95 / r.Small.Figures.Single(f => f.Operation == operation).P95).ToList();
-            var small = Median(reports.Select(r => r.Small.Figures.Single(f => f.Operation == operation).P95));
-            var big = Median(reports.Select(r => r.Big.Figures.Single(f => f.Operation == operation).P95));
-            Console.WriteLine($"| {operation} | {small:0.0} | {big:0.0} | {string.Join(" / ", ratios.Select(x => x.ToString("0.00")))} | {Median(ratios):0.00} |");
+            double SmallOf(Report r) => r.Small.Single(f => f.Operation == operation).P95;
+            double BigOf(Report r) => r.Big.Single(f => f.Operation == operation).P95;
+            var ratios = reports.Select(r => BigOf(r) / SmallOf(r)).ToList();
+            Console.WriteLine($"| {operation} | {Median(reports.Select(SmallOf)):0.0} | {Median(reports.Select(BigOf)):0.0} | {string.Join(" / ", ratios.Select(x => x.ToString("0.00")))} | {Median(ratios):0.00} |");
         }
 
-        var rss = reports.Select(r => (double)r.Big.RssBytes / r.Small.RssBytes).ToList();
-        Console.WriteLine($"| app RSS after visiting every page (MB) | {Median(reports.Select(r => r.Small.RssBytes / 1e6)):0} | {Median(reports.Select(r => r.Big.RssBytes / 1e6)):0} | {string.Join(" / ", rss.Select(x => x.ToString("0.00")))} | {Median(rss):0.00} |");
-        var managed = reports.Select(r => (double)r.Big.ManagedBytes / r.Small.ManagedBytes).ToList();
-        Console.WriteLine($"| managed heap after a full GC (MB) | {Median(reports.Select(r => r.Small.ManagedBytes / 1e6)):0} | {Median(reports.Select(r => r.Big.ManagedBytes / 1e6)):0} | {string.Join(" / ", managed.Select(x => x.ToString("0.00")))} | {Median(managed):0.00} |");
+        var rss = reports.Select(r => (double)r.RssBig / r.RssSmall).ToList();
+        Console.WriteLine($"| app RSS: after the small project's pages, then after the big one's too (MB) | {Median(reports.Select(r => r.RssSmall / 1e6)):0} | {Median(reports.Select(r => r.RssBig / 1e6)):0} | {string.Join(" / ", rss.Select(x => x.ToString("0.00")))} | {Median(rss):0.00} |");
         Console.WriteLine();
-        Console.WriteLine($"Building the big dataset took {Median(reports.Select(r => r.Big.BuildSeconds)):0} s (median).");
+        Console.WriteLine($"Building both projects took {Median(reports.Select(r => r.BuildSeconds)):0} s (median).");
     }
 
     private static double Median(IEnumerable<double> values)
@@ -119,11 +116,14 @@ public static class ScaleBench
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    /// <summary>The child: one size on one provider; prints its report as one JSON line.</summary>
+    /// <summary>
+    /// The child: one round on one provider. Both projects live in one database (the big one beside the small, as in a
+    /// real install), and every operation is timed alternately on each, so the machine's noise falls on both alike.
+    /// Memory: the app's RSS after visiting every page of the small project, then after also visiting the big one's.
+    /// </summary>
     public static async Task<int> RunOneAsync(string[] args)
     {
-        var size = args[1] == "big" ? Big : Small;
-        var provider = args[2];
+        var provider = args[1];
         var settings = new Dictionary<string, string?>
         {
             ["Hangfire:Server:Enabled"] = "false",
@@ -133,7 +133,7 @@ public static class ScaleBench
         if (provider == "postgres")
         {
             settings["Database:Provider"] = "Postgres";
-            settings["ConnectionStrings:Default"] = args[3];
+            settings["ConnectionStrings:Default"] = args[2];
         }
 
         if (Environment.GetEnvironmentVariable("BENCH_SQL_LOG") == "1")
@@ -145,69 +145,82 @@ public static class ScaleBench
         await using var host = new BenchHost(settings);
         await host.StartAsync();
         var build = Stopwatch.StartNew();
-        var automationId = await BuildAsync(host, size, provider);
+        var smallAutomation = await BuildAsync(host, Small, provider, "small-project");
+        var bigAutomation = await BuildAsync(host, Big, provider, "big-project");
         build.Stop();
 
         using var client = host.NewClient();
-        var project = $"/api/v1/teams/{BenchHost.Team}/projects/{BenchHost.Project}";
-        var next = JsonDocument.Parse(await client.GetStringAsync($"{project}/runs")).RootElement.GetProperty("next").GetString();
-        var figures = new List<Figure>
+        string P(string project) => $"/api/v1/teams/{BenchHost.Team}/projects/{project}";
+        var next = new Dictionary<string, string?>();
+        foreach (var project in new[] { "small-project", "big-project" })
         {
-            await TimeAsync("GET …/automations (first page)", () => client.GetAsync($"{project}/automations?pageSize=50")),
-            await TimeAsync("GET …/automations (default: up to 1,000)", () => client.GetAsync($"{project}/automations")),
-            await TimeAsync("GET …/runs?automationId=", () => client.GetAsync($"{project}/runs?automationId={automationId}")),
-            await TimeAsync("GET …/runs?status=Failed", () => client.GetAsync($"{project}/runs?status=Failed")),
-            await TimeAsync("GET …/runs (first page)", () => client.GetAsync($"{project}/runs")),
-            await TimeAsync("GET …/runs (second page, by cursor)", () => client.GetAsync($"{project}/runs?after={next}")),
-            await TimeAsync("GET …/events (first page)", () => client.GetAsync($"{project}/events")),
-            await TimeAsync($"GET …/collections/{Collection}/versions (first page)", () => client.GetAsync($"{project}/collections/{Collection}/versions")),
-            await TimeAsync("GET …/collections", () => client.GetAsync($"{project}/collections")),
-            await TimeAsync($"GET /api/v1/teams/{{team}}/automations", () => client.GetAsync($"/api/v1/teams/{BenchHost.Team}/automations?pageSize=50")),
+            next[project] = JsonDocument.Parse(await client.GetStringAsync($"{P(project)}/runs")).RootElement.GetProperty("next").GetString();
+        }
+
+        int AutomationOf(string project) => project == "big-project" ? bigAutomation : smallAutomation;
+        var calls = new (string Name, Func<string, Task<HttpResponseMessage>> Call)[]
+        {
+            ("GET …/automations (first page)", p => client.GetAsync($"{P(p)}/automations?pageSize=50")),
+            ("GET …/automations (default: up to 1,000)", p => client.GetAsync($"{P(p)}/automations")),
+            ("GET …/runs?automationId=", p => client.GetAsync($"{P(p)}/runs?automationId={AutomationOf(p)}")),
+            ("GET …/runs?status=Failed", p => client.GetAsync($"{P(p)}/runs?status=Failed")),
+            ("GET …/runs (first page)", p => client.GetAsync($"{P(p)}/runs")),
+            ("GET …/runs (second page, by cursor)", p => client.GetAsync($"{P(p)}/runs?after={next[p]}")),
+            ("GET …/events (first page)", p => client.GetAsync($"{P(p)}/events")),
+            ($"GET …/collections/{Collection}/versions (first page)", p => client.GetAsync($"{P(p)}/collections/{Collection}/versions")),
+            ("GET …/collections", p => client.GetAsync($"{P(p)}/collections")),
         };
+        var small = new List<Figure>();
+        var big = new List<Figure>();
+        foreach (var (name, call) in calls)
+        {
+            var (s1, b1) = await TimeBothAsync(name, call);
+            small.Add(s1);
+            big.Add(b1);
+        }
 
         var logged = 0;
-        figures.Add(await TimeAsync("POST a version (automations in the same project)", () =>
-            client.PostAsJsonAsync($"{project}/collections/ingest/versions", new { type = "dataset", description = $"v{logged++}" }), samples: 60));
+        var (sv, bv) = await TimeBothAsync("POST a version (automations in the same project)", p =>
+            client.PostAsJsonAsync($"{P(p)}/collections/ingest/versions", new { type = "dataset", description = $"v{logged++}" }), samples: 80);
         // One alias moved from version to version: every call adds it somewhere new, so every call makes an event.
         var moves = 0;
-        figures.Add(await TimeAsync("POST an alias", () =>
-            client.PostAsJsonAsync($"{project}/collections/ingest/versions/v{moves++ % 50}/aliases", new { alias = "moving" }), samples: 60));
+        var (sa, ba) = await TimeBothAsync("POST an alias", p =>
+            client.PostAsJsonAsync($"{P(p)}/collections/ingest/versions/v{moves++ / 2 % 50}/aliases", new { alias = "moving" }), samples: 80);
+        small.AddRange([sv, sa]);
+        big.AddRange([bv, ba]);
 
-        figures.AddRange(await PagesAsync(host, automationId));
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        var managed = GC.GetTotalMemory(forceFullCollection: true);
-        var rss = Process.GetCurrentProcess().WorkingSet64;
-        Console.WriteLine(JsonSerializer.Serialize(new Report(size.Name, provider, figures, rss, managed, build.Elapsed.TotalSeconds)));
+        var (smallPages, bigPages, rssSmall, rssBig) = await PagesAsync(host, smallAutomation, bigAutomation);
+        small.AddRange(smallPages);
+        big.AddRange(bigPages);
+        Console.WriteLine(JsonSerializer.Serialize(new Report(provider, small, big, rssSmall, rssBig, build.Elapsed.TotalSeconds)));
         return 0;
     }
 
-    private static async Task<Figure> TimeAsync(string name, Func<Task<HttpResponseMessage>> call, int samples = 40)
+    /// <summary>Times <paramref name="call"/> on the small and the big project alternately, after a warm-up of each.</summary>
+    private static async Task<(Figure Small, Figure Big)> TimeBothAsync(string name, Func<string, Task<HttpResponseMessage>> call, int samples = 60)
     {
-        for (var i = 0; i < 5; i++)
+        var times = new Dictionary<string, List<double>> { ["small-project"] = [], ["big-project"] = [] };
+        for (var i = -5; i < samples; i++)
         {
-            using var warm = await call();
-            if (!warm.IsSuccessStatusCode)
+            foreach (var project in i % 2 == 0 ? new[] { "small-project", "big-project" } : ["big-project", "small-project"])
             {
-                throw new InvalidOperationException($"{name}: {(int)warm.StatusCode} {await warm.Content.ReadAsStringAsync()}");
+                var started = Stopwatch.GetTimestamp();
+                using var response = await call(project);
+                await response.Content.ReadAsByteArrayAsync();
+                var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new InvalidOperationException($"{name} ({project}): {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                }
+
+                if (i >= 0)
+                {
+                    times[project].Add(elapsed);
+                }
             }
         }
 
-        var times = new List<double>();
-        for (var i = 0; i < samples; i++)
-        {
-            var started = Stopwatch.GetTimestamp();
-            using var response = await call();
-            await response.Content.ReadAsByteArrayAsync();
-            times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new InvalidOperationException($"{name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-            }
-        }
-
-        return Percentiles(name, times);
+        return (Percentiles(name, times["small-project"]), Percentiles(name, times["big-project"]));
     }
 
     private static Figure Percentiles(string name, List<double> times)
@@ -217,8 +230,11 @@ public static class ScaleBench
         return new Figure(name, At(50), At(95));
     }
 
-    /// <summary>Each page from navigation until its data is visible, through Chromium, signed in as the bench user.</summary>
-    private static async Task<List<Figure>> PagesAsync(BenchHost host, int automationId)
+    /// <summary>
+    /// Each page from navigation until its data is visible, through Chromium, signed in as the bench user: every page of
+    /// the small project (then the app's RSS), then of the big one (then the RSS again), then both alternately for the times.
+    /// </summary>
+    private static async Task<(List<Figure> Small, List<Figure> Big, long RssSmall, long RssBig)> PagesAsync(BenchHost host, int smallAutomation, int bigAutomation)
     {
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -236,44 +252,75 @@ public static class ScaleBench
         await page.ClickAsync("button[type=submit]:has-text('Log in')");
         await page.WaitForURLAsync(url => !url.Contains("/Account/Login"));
 
-        var p = $"/teams/{BenchHost.Team}/projects/{BenchHost.Project}";
-        var pages = new (string Name, string Url, string Ready)[]
+        (string Name, string Url, string Ready)[] Pages(string project, int automationId)
         {
-            ("page: Automations tab", $"{p}/automations", "[data-testid=automations-table] tbody tr td a"),
-            ("page: automation (its runs)", $"{p}/automations/{automationId}", "[data-testid=runs-table] tbody tr td"),
-            ("page: History", $"{p}/history", "[data-testid=runs-table] tbody tr td"),
-            ("page: Activity", $"{p}/activity", "[data-testid=events-table] tbody tr td"),
-            ("page: Artifacts", $"{p}/artifacts", "[data-testid=collections-table] tbody tr td"),
-            ("page: collection (versions)", $"{p}/artifacts/{Collection}", "[data-testid=versions-table] tbody tr td"),
-            ("page: team Automations", $"/teams/{BenchHost.Team}/automations", "[data-testid=automations-table] tbody tr td a"),
-            ("page: team overview", $"/teams/{BenchHost.Team}", "[data-testid=projects-table] tbody tr td"),
-        };
-        var figures = new List<Figure>();
-        foreach (var (name, url, ready) in pages)
-        {
-            var times = new List<double>();
-            for (var i = 0; i < 8; i++)
-            {
-                var started = Stopwatch.GetTimestamp();
-                await page.GotoAsync(url);
-                await page.Locator(ready).First.WaitForAsync();
-                if (i > 0)
-                {
-                    times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                }
-            }
-
-            figures.Add(Percentiles(name, times));
+            var p = $"/teams/{BenchHost.Team}/projects/{project}";
+            return
+            [
+                ("page: Automations tab", $"{p}/automations", "[data-testid=automations-table] tbody tr td a"),
+                ("page: automation (its runs)", $"{p}/automations/{automationId}", "[data-testid=runs-table] tbody tr td"),
+                ("page: History", $"{p}/history", "[data-testid=runs-table] tbody tr td"),
+                ("page: Activity", $"{p}/activity", "[data-testid=events-table] tbody tr td"),
+                ("page: Artifacts", $"{p}/artifacts", "[data-testid=collections-table] tbody tr td"),
+                ("page: collection (versions)", $"{p}/artifacts/{Collection}", "[data-testid=versions-table] tbody tr td"),
+            ];
         }
 
-        return figures;
+        async Task<double> VisitAsync(string url, string ready)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await page.GotoAsync(url);
+            await page.Locator(ready).First.WaitForAsync();
+            return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        }
+
+        long Rss()
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            return Process.GetCurrentProcess().WorkingSet64;
+        }
+
+        var smallPages = Pages("small-project", smallAutomation);
+        var bigPages = Pages("big-project", bigAutomation);
+        foreach (var (_, url, ready) in smallPages)
+        {
+            await VisitAsync(url, ready);
+            await VisitAsync(url, ready);
+        }
+
+        var rssSmall = Rss();
+        foreach (var (_, url, ready) in bigPages)
+        {
+            await VisitAsync(url, ready);
+            await VisitAsync(url, ready);
+        }
+
+        var rssBig = Rss();
+        var small = new List<Figure>();
+        var big = new List<Figure>();
+        for (var i = 0; i < smallPages.Length; i++)
+        {
+            var (times, timesBig) = (new List<double>(), new List<double>());
+            for (var n = 0; n < 8; n++)
+            {
+                times.Add(await VisitAsync(smallPages[i].Url, smallPages[i].Ready));
+                timesBig.Add(await VisitAsync(bigPages[i].Url, bigPages[i].Ready));
+            }
+
+            small.Add(Percentiles(smallPages[i].Name, times));
+            big.Add(Percentiles(bigPages[i].Name, timesBig));
+        }
+
+        return (small, big, rssSmall, rssBig);
     }
 
     /// <summary>
     /// One of each row through the services (a webhook, automations, versions, events, a delivered run with its
     /// attempt), then copies of them by bulk SQL up to the size. Returns the automation whose runs the pages show.
     /// </summary>
-    private static async Task<int> BuildAsync(BenchHost host, Size size, string provider)
+    private static async Task<int> BuildAsync(BenchHost host, Size size, string provider, string projectName)
     {
         using var scope = host.Services.CreateScope();
         var services = scope.ServiceProvider;
@@ -284,22 +331,27 @@ public static class ScaleBench
         await using (var setup = await factory.CreateDbContextAsync())
         {
             var teamId = await setup.Teams.Where(t => t.Slug == BenchHost.Team).Select(t => t.Id).SingleAsync();
-            webhook = new Webhook { TeamId = teamId, Name = "bench", Url = "https://hooks.example.com/bench", CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
+            webhook = new Webhook { TeamId = teamId, Name = $"bench-{projectName}", Url = "https://hooks.example.com/bench", CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
             setup.Webhooks.Add(webhook);
             await setup.SaveChangesAsync();
         }
 
-        await artifacts.LogVersionAsync(host.Actor, BenchHost.Team, BenchHost.Project, Collection, new LogVersionRequest(Type: "dataset"));
-        await artifacts.LogVersionAsync(host.Actor, BenchHost.Team, BenchHost.Project, "ingest", new LogVersionRequest(Type: "dataset"));
+        if (projectName != BenchHost.Project)
+        {
+            await artifacts.CreateProjectAsync(host.Actor, BenchHost.Team, projectName, null);
+        }
+
+        await artifacts.LogVersionAsync(host.Actor, BenchHost.Team, projectName, Collection, new LogVersionRequest(Type: "dataset"));
+        await artifacts.LogVersionAsync(host.Actor, BenchHost.Team, projectName, "ingest", new LogVersionRequest(Type: "dataset"));
         // The template automation watches another collection: matching reads every automation of the event type, few match.
-        await artifacts.LogVersionAsync(host.Actor, BenchHost.Team, BenchHost.Project, "elsewhere", new LogVersionRequest(Type: "dataset"));
-        var automation = await services.GetRequiredService<AutomationService>().CreateAsync(host.Actor, BenchHost.Team, BenchHost.Project, new AutomationInput(
+        await artifacts.LogVersionAsync(host.Actor, BenchHost.Team, projectName, "elsewhere", new LogVersionRequest(Type: "dataset"));
+        var automation = await services.GetRequiredService<AutomationService>().CreateAsync(host.Actor, BenchHost.Team, projectName, new AutomationInput(
             "automation-0", null, ArtifactEventTypes.LinkArtifact, "elsewhere", null, ActionTypes.Webhook, webhook.Id, PayloadPresets.Default.Template));
 
         await using var db = await factory.CreateDbContextAsync();
         var connection = db.Database.GetDbConnection();
         await connection.OpenAsync();
-        var project = await db.Projects.SingleAsync(p => p.Name == BenchHost.Project);
+        var project = await db.Projects.SingleAsync(p => p.Name == projectName);
         var collectionId = await db.ArtifactCollections.Where(c => c.ProjectId == project.Id && c.Name == Collection).Select(c => c.Id).SingleAsync();
         var version = await db.ArtifactVersions.Where(v => v.CollectionId == collectionId).OrderBy(v => v.Index).SingleAsync();
         var eventId = await db.ArtifactEvents.Where(e => e.VersionId == version.Id).Select(e => e.Id).FirstAsync();
@@ -307,7 +359,7 @@ public static class ScaleBench
         // A run with one attempt, made the way the engine makes them (the delivery fails: nothing listens there).
         var run = new Features.Dispatch.AutomationRun
         {
-            MessageId = "msg_template", AutomationId = automation.Summary.Id, TeamId = project.TeamId, ProjectId = project.Id, EventId = eventId,
+            MessageId = $"msg_template_{projectName}", AutomationId = automation.Summary.Id, TeamId = project.TeamId, ProjectId = project.Id, EventId = eventId,
             Status = Features.Dispatch.RunStatus.Succeeded, ActionType = ActionTypes.Webhook, AttemptCount = 1,
             Action = new Features.Dispatch.ActionSnapshot { WebhookName = "bench", Template = PayloadPresets.Default.Template, Target = "webhook bench" },
             CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow, CompletedAt = DateTimeOffset.UtcNow,
@@ -340,7 +392,7 @@ public static class ScaleBench
         await CopyAsync("ArtifactVersions", version.Id, size.Versions - 1, new()
         {
             ["Index"] = "t.\"Index\" + s.i",
-            ["PublicId"] = concat("'bulk-'", text("s.i")),
+            ["PublicId"] = concat($"'bulk-{projectName}-'", text("s.i")),
         });
         await CopyAsync("ArtifactEvents", eventId, size.Events - 1, []);
         // Half the copies watch new versions of another collection, half an alias pattern that never matches.
@@ -354,7 +406,7 @@ public static class ScaleBench
         var firstAutomation = automation.Summary.Id;
         await CopyAsync("AutomationRuns", run.Id, size.Runs - 1, new()
         {
-            ["MessageId"] = concat("'msg_bulk_'", text("s.i")),
+            ["MessageId"] = concat($"'msg_{projectName}_'", text("s.i")),
             ["AutomationId"] = $"{firstAutomation} + (s.i % {size.Automations})",
             ["Status"] = "CASE WHEN s.i % 10 = 0 THEN 'Failed' ELSE 'Succeeded' END",
         });
@@ -364,7 +416,7 @@ public static class ScaleBench
             command.CommandTimeout = 0;
             command.CommandText = $"INSERT INTO \"DeliveryAttempts\" ({string.Join(", ", columns.Select(c => $"\"{c}\""))}) " +
                 $"SELECT {string.Join(", ", columns.Select(c => c == "RunId" ? "r.\"Id\"" : $"t.\"{c}\""))} FROM \"DeliveryAttempts\" t, \"AutomationRuns\" r " +
-                $"WHERE t.\"RunId\" = {run.Id} AND r.\"Id\" <> {run.Id}";
+                $"WHERE t.\"RunId\" = {run.Id} AND r.\"ProjectId\" = {project.Id} AND r.\"Id\" <> {run.Id}";
             await command.ExecuteNonQueryAsync();
         }
 
@@ -409,7 +461,7 @@ public static class ScaleBench
 
         await using var host = new BenchHost(settings);
         await host.StartAsync();
-        var automationId = await BuildAsync(host, Big, provider);
+        var automationId = await BuildAsync(host, Big, provider, BenchHost.Project);
         await using var db = await host.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
         var project = await db.Projects.SingleAsync(p => p.Name == BenchHost.Project);
         var collectionId = await db.ArtifactCollections.Where(c => c.ProjectId == project.Id && c.Name == Collection).Select(c => c.Id).SingleAsync();

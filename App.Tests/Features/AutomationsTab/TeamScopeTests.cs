@@ -132,4 +132,20 @@ public class TeamScopeTests : IAsyncLifetime
         Assert.Empty(await Names(new(ActionType: "job")));
         Assert.Equal("scope", (await Assert.ThrowsAsync<InputException>(() => Names(new(Scope: "galaxy")))).Field);
     }
+
+    [Fact]
+    public async Task Deleting_something_automations_use_names_them_first()
+    {
+        await Artifacts.CreateCollectionAsync(_team.Admin, _team.Slug, "vision", "eval-set", "dataset", null);
+        await Automations.CreateAsync(_team.Member, _team.Slug, "vision", Input("Vision eval", collection: "eval-set"));
+        await Automations.CreateAsync(_team.Admin, _team.Slug, null, Input("Team deploy"));
+
+        var said = await Automations.UsedByAsync(_team.Admin, _team.Slug, new AutomationUse(WebhookId: _webhookId));
+
+        Assert.StartsWith(" These 2 automations use it and will show as Broken:", said);
+        Assert.Contains("vision/Vision eval", said);
+        Assert.Contains("Team deploy (team-wide)", said);
+        Assert.Equal("", await Automations.UsedByAsync(_team.Admin, _team.Slug, new AutomationUse(Job: "no-such-job")));
+        Assert.Equal("", await Automations.UsedByAsync(_team.Admin, _team.Slug, new AutomationUse(Secret: "NOT_USED")));
+    }
 }

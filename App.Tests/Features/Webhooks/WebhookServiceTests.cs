@@ -174,7 +174,29 @@ public class WebhookServiceTests : IAsyncLifetime
 
         Assert.Equal("payload", ex.Field);
         Assert.Contains(expected, ex.Message);
+        // One position, the one people count: not the reader's own 0-based "LineNumber: 2 | BytePositionInLine: 3" as well.
+        Assert.DoesNotContain("LineNumber", ex.Message);
+        Assert.DoesNotContain("BytePosition", ex.Message);
         Assert.Empty(_receiver.Received);
+    }
+
+    [Fact]
+    public async Task A_webhook_not_saved_yet_is_tested_as_entered_with_its_secrets_and_nothing_is_stored()
+    {
+        const string payload = "{\"event_type\": \"LINK_ARTIFACT\"}";
+
+        var result = await Webhooks.TestDraftAsync(_team.Admin, _team.Slug, new WebhookInput("", _receiver.Url("/draft"), "SIGNING_SECRET", "ACCESS_TOKEN"), payload);
+
+        Assert.Equal(200, result.StatusCode);
+        var received = Assert.Single(_receiver.Received);
+        Assert.Equal(("/draft", payload, "Bearer tok_abc123"), (received.Path, received.BodyText, received.Headers["Authorization"]));
+        Assert.True(received.Headers.ContainsKey("X-Wandb-Signature"));
+        Assert.Empty(await Webhooks.ListAsync(_team.Admin, _team.Slug));
+
+        Assert.Equal("url", (await Assert.ThrowsAsync<InputException>(() => Webhooks.TestDraftAsync(_team.Admin, _team.Slug, new WebhookInput("x", "http://internal.example.com/x", null, null), payload))).Field);
+        Assert.Equal("secret", (await Assert.ThrowsAsync<InputException>(() => Webhooks.TestDraftAsync(_team.Admin, _team.Slug, new WebhookInput("x", _receiver.Url(), "NOPE", null), payload))).Field);
+        await Assert.ThrowsAsync<ForbiddenException>(() => Webhooks.TestDraftAsync(_team.Member, _team.Slug, new WebhookInput("x", _receiver.Url(), null, null), payload));
+        Assert.Single(_receiver.Received);
     }
 
     [Fact]

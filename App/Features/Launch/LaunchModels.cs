@@ -68,6 +68,11 @@ public sealed record LaunchRunSummary(
     DateTimeOffset? EndedAt)
 {
     public bool IsActive => LaunchRun.Active(Status);
+
+    /// <summary>The automation that caused the run, by name, and its project (null for a team-wide one).</summary>
+    public string? AutomationName { get; init; }
+
+    public string? AutomationProject { get; init; }
 }
 
 public sealed record LaunchRunDetail(LaunchRunSummary Run, JsonNode? Config, string OutputTail);

@@ -52,6 +52,15 @@ public static class LaunchRules
             r.Agent == null ? null : r.Agent.Name, r.ExitCode, r.Error, r.AutomationId, r.AutomationRunId, r.EventId,
             r.CancelRequested, r.Requeues, r.CreatedAt, r.CreatedBy, r.ClaimedAt, r.StartedAt, r.EndedAt));
 
+    /// <summary>Names the automations that caused <paramref name="runs"/> (one query for the page), so pages show names and links, not ids.</summary>
+    internal static async Task<List<LaunchRunSummary>> NamedAsync(AppDbContext db, IReadOnlyList<LaunchRunSummary> runs, CancellationToken ct)
+    {
+        var ids = runs.Where(r => r.AutomationId is not null).Select(r => r.AutomationId!.Value).Distinct().ToList();
+        var names = ids.Count == 0 ? [] : await db.Automations.Where(a => ids.Contains(a.Id))
+            .Select(a => new { a.Id, a.Name, Project = a.Project == null ? null : a.Project.Name }).ToDictionaryAsync(a => a.Id, ct);
+        return runs.Select(r => r.AutomationId is { } id && names.TryGetValue(id, out var a) ? r with { AutomationName = a.Name, AutomationProject = a.Project } : r).ToList();
+    }
+
     internal static string RunLock(long runId) => $"launch-run:{runId}";
 
     internal static async Task SaveUniqueAsync(AppDbContext db, string field, string message, CancellationToken ct)

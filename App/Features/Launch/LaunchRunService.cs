@@ -30,7 +30,8 @@ public sealed class LaunchRunService(
             query = query.Where(r => r.Status == status);
         }
 
-        return await query.PageAsync(r => r.Id, paging, Summaries, r => r.Id, ct);
+        var page = await query.PageAsync(r => r.Id, paging, Summaries, r => r.Id, ct);
+        return page with { Items = await NamedAsync(db, page.Items, ct) };
     }
 
     public async Task<LaunchRunDetail> GetRunAsync(Actor actor, string team, long id, CancellationToken ct = default)
@@ -38,7 +39,7 @@ public sealed class LaunchRunService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await TeamService.GetAccessAsync(db, actor, team, ct);
         var query = db.LaunchRuns.Where(r => r.TeamId == access.TeamId && r.Id == id);
-        var summary = await Summaries(query).FirstOrDefaultAsync(ct) ?? throw new NotFoundException($"Launch run {id} not found.");
+        var summary = (await NamedAsync(db, [await Summaries(query).FirstOrDefaultAsync(ct) ?? throw new NotFoundException($"Launch run {id} not found.")], ct))[0];
         var extra = await query.Select(r => new { r.ConfigJson, r.OutputTail }).FirstAsync(ct);
         return new LaunchRunDetail(summary, JsonNode.Parse(extra.ConfigJson), extra.OutputTail);
     }

@@ -145,6 +145,41 @@ public sealed class WebhookService(
         return await sender.SendAsync(outbound, ct);
     }
 
+    /// <summary>
+    /// The Test button of the create and edit dialogs: sends <paramref name="payload"/> to the webhook as entered, not yet
+    /// saved (its URL checked by the same rules, its secrets chosen by name), with the headers a delivery carries.
+    /// </summary>
+    public async Task<DeliveryResult> TestDraftAsync(Actor actor, string teamSlug, WebhookInput input, string payload, CancellationToken ct = default)
+    {
+        var body = ValidatePayload(payload);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var access = await TeamService.RequireAdminAsync(db, actor, teamSlug, ct);
+        if ((input.Url ?? "").Length > MaxUrlLength)
+        {
+            throw new InputException("url", $"The URL must be at most {MaxUrlLength} characters.");
+        }
+
+        Uri url;
+        try
+        {
+            url = await urlGuard.ValidateUrlAsync(input.Url, ct);
+        }
+        catch (OutboundBlockedException ex)
+        {
+            throw new InputException("url", ex.Message);
+        }
+
+        async Task<string?> SecretAsync(string? name, string field) =>
+            await SecretIdAsync(db, access.TeamId, name, field, ct) is { } id
+                ? secrets.Unprotect(await db.TeamSecrets.Where(s => s.Id == id).Select(s => s.ProtectedValue).SingleAsync(ct))
+                : null;
+
+        var signing = await SecretAsync(input.SecretName, "secret");
+        var token = await SecretAsync(input.AccessTokenName, "accessToken");
+        testLimiter.Take(actor);
+        return await sender.SendAsync(new OutboundWebhook(url.AbsoluteUri, body, signing, token), ct);
+    }
+
     /// <summary>Refuses invalid JSON before anything is sent, pointing at the line and column.</summary>
     public static byte[] ValidatePayload(string payload)
     {
