@@ -89,8 +89,8 @@ public static class MatchingBench
         await using (var db = await factory.CreateDbContextAsync())
         {
             var e = await db.ArtifactEvents.FirstAsync(x => x.ProjectId == projectId);
-            await PrintPlanAsync(db, "the project's candidates", db.Automations.Where(a => a.ProjectId == e.ProjectId && a.EventType == e.Type && a.DeletedAt == null && a.Enabled).ToQueryString());
-            await PrintPlanAsync(db, "the team-wide candidates", db.Automations.Where(a => a.TeamId == e.TeamId && a.ProjectId == null && a.EventType == e.Type && a.DeletedAt == null && a.Enabled).ToQueryString());
+            await QueryPlans.PrintAsync(db.Database.GetDbConnection(), false, "SQLite query plan for the project's candidates:", db.Automations.Where(a => a.ProjectId == e.ProjectId && a.EventType == e.Type && a.DeletedAt == null && a.Enabled).ToQueryString());
+            await QueryPlans.PrintAsync(db.Database.GetDbConnection(), false, "SQLite query plan for the team-wide candidates:", db.Automations.Where(a => a.TeamId == e.TeamId && a.ProjectId == null && a.EventType == e.Type && a.DeletedAt == null && a.Enabled).ToQueryString());
         }
 
         Console.WriteLine();
@@ -103,34 +103,6 @@ public static class MatchingBench
 
         Console.WriteLine();
         Console.WriteLine($"Team-wide: 1,101 projects against 101 projects, ratio {manyProjects.PerSecond / teamWide.PerSecond:0.00} (should stay near 1).");
-    }
-
-    private static async Task PrintPlanAsync(AppDbContext db, string name, string sql)
-    {
-        var connection = db.Database.GetDbConnection();
-        if (connection.State != System.Data.ConnectionState.Open)
-        {
-            await connection.OpenAsync();
-        }
-
-        await using var command = connection.CreateCommand();
-        // ToQueryString prints ".param set @p value" lines before the SQL.
-        command.CommandText = "EXPLAIN QUERY PLAN " + string.Join('\n', sql.Split('\n').Where(l => !l.StartsWith(".param", StringComparison.Ordinal)));
-        foreach (var line in sql.Split('\n').Where(l => l.StartsWith(".param set", StringComparison.Ordinal)))
-        {
-            var parts = line.Split(' ', 4);
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = parts[2];
-            parameter.Value = parts[3].Trim('\'');
-            command.Parameters.Add(parameter);
-        }
-
-        await using var reader = await command.ExecuteReaderAsync();
-        Console.WriteLine($"SQLite query plan for {name}:");
-        while (await reader.ReadAsync())
-        {
-            Console.WriteLine($"  {reader.GetString(3)}");
-        }
     }
 
     /// <summary>Half on new versions, half on alias patterns; <paramref name="projectId"/> null: team-wide (no collection).</summary>

@@ -21,10 +21,10 @@ namespace Automations.Bench;
 /// </summary>
 public static class ScaleBench
 {
-    public sealed record Size(string Name, int Automations, int Versions, int Events, int Runs);
+    public sealed record Size(int Automations, int Versions, int Events, int Runs);
 
-    public static readonly Size Small = new("small", 1_000, 1_000, 1_000, 1_000);
-    public static readonly Size Big = new("big", 10_000, 100_000, 1_000_000, 1_000_000);
+    public static readonly Size Small = new(1_000, 1_000, 1_000, 1_000);
+    public static readonly Size Big = new(10_000, 100_000, 1_000_000, 1_000_000);
 
     public sealed record Figure(string Operation, double P50, double P95);
 
@@ -485,34 +485,9 @@ public static class ScaleBench
             ("a capped count (runs)", $"SELECT COUNT(*) FROM (SELECT 1 FROM \"AutomationRuns\" WHERE \"ProjectId\" = {project.Id} LIMIT 10001) AS c"),
             ("a capped count (failed runs)", $"SELECT COUNT(*) FROM (SELECT 1 FROM \"AutomationRuns\" WHERE \"ProjectId\" = {project.Id} AND \"Status\" = 'Failed' LIMIT 10001) AS c"),
         };
-        var connection = db.Database.GetDbConnection();
-        await connection.OpenAsync();
         foreach (var (name, sql) in queries)
         {
-            await using var command = connection.CreateCommand();
-            var lines = sql.Split('\n');
-            command.CommandText = (provider == "postgres" ? "EXPLAIN " : "EXPLAIN QUERY PLAN ") + string.Join('\n', lines.Where(l => !l.StartsWith(".param", StringComparison.Ordinal) && !l.StartsWith("-- ", StringComparison.Ordinal)));
-            // ToQueryString prints parameters first: ".param set @p 3" (SQLite) or "-- @p='3'" (PostgreSQL).
-            foreach (var line in lines)
-            {
-                var (parameter, value) = line.StartsWith(".param set ", StringComparison.Ordinal) ? (line.Split(' ', 4)[2], line.Split(' ', 4)[3].Trim('\''))
-                    : line.StartsWith("-- @", StringComparison.Ordinal) ? (line[3..line.IndexOf('=')], line[(line.IndexOf('=') + 1)..].Split(" (")[0].Trim('\''))
-                    : (null, null);
-                if (parameter is not null)
-                {
-                    var p = command.CreateParameter();
-                    p.ParameterName = parameter;
-                    p.Value = long.TryParse(value, out var number) ? number : value!;
-                    command.Parameters.Add(p);
-                }
-            }
-
-            Console.WriteLine($"{name}:");
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                Console.WriteLine($"    {reader.GetValue(reader.FieldCount - 1)}");
-            }
+            await QueryPlans.PrintAsync(db.Database.GetDbConnection(), provider == "postgres", $"{name}:", sql);
         }
 
         return 0;

@@ -44,8 +44,7 @@ public static class Paging
         where TKey : IComparable<TKey>
     {
         var paging = (request ?? new PageRequest()).Normalized(maxPageSize);
-        // In no order: the count needs any 10,001 rows, and an ORDER BY would pull the planner away from the filter's index.
-        var counted = await query.Take(CountCap + 1).CountAsync(ct);
+        var (total, capped) = await query.CountCappedAsync(ct);
         var rows = query;
         if (paging.After is { } after)
         {
@@ -62,11 +61,19 @@ public static class Paging
             items.RemoveAt(items.Count - 1);
         }
 
-        return new Paged<T>(items, paging.After is null ? paging.Page : 0, paging.PageSize, Math.Min(counted, CountCap))
+        return new Paged<T>(items, paging.After is null ? paging.Page : 0, paging.PageSize, total)
         {
-            TotalCapped = counted > CountCap,
+            TotalCapped = capped,
             Next = more ? Format(keyOf(items[^1])) : null,
         };
+    }
+
+    /// <summary>How many rows <paramref name="query"/> has, counted up to <see cref="CountCap"/>; Capped: there are more.</summary>
+    public static async Task<(int Total, bool Capped)> CountCappedAsync<T>(this IQueryable<T> query, CancellationToken ct)
+    {
+        // In no order: the count needs any 10,001 rows, and an ORDER BY would pull the planner away from the filter's index.
+        var counted = await query.Take(CountCap + 1).CountAsync(ct);
+        return (Math.Min(counted, CountCap), counted > CountCap);
     }
 
     /// <summary>The table pager's text: "1-25 of 1234", or "1-25 of 10,000+" past the count's cap.</summary>

@@ -164,7 +164,7 @@ public sealed class ArtifactService(
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await ProjectAccessAsync(db, actor, team, project, ct);
-        await PrepareAsync(db, access.ProjectId, [ArtifactRules.LatestAlias, .. aliases], ct);
+        await PrepareAsync(db, access, [ArtifactRules.LatestAlias, .. aliases], ct);
 
         await using var tx = await db.BeginWriteTransactionAsync(ct);
         if (idempotencyKey is not null)
@@ -246,7 +246,7 @@ public sealed class ArtifactService(
         alias = ArtifactRules.Alias(alias);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await ProjectAccessAsync(db, actor, team, project, ct);
-        await PrepareAsync(db, access.ProjectId, [alias], ct);
+        await PrepareAsync(db, access, [alias], ct);
         await using var tx = await db.BeginWriteTransactionAsync(ct);
         await db.LockAsync(CollectionLock(access.ProjectId, collection), ct);
         var collectionId = await CollectionIdAsync(db, access.ProjectId, collection, ct);
@@ -295,11 +295,11 @@ public sealed class ArtifactService(
 
     // ---- helpers ----
 
-    private async Task PrepareAsync(AppDbContext db, int projectId, IReadOnlyCollection<string> aliases, CancellationToken ct)
+    private async Task PrepareAsync(AppDbContext db, ProjectAccess access, IReadOnlyCollection<string> aliases, CancellationToken ct)
     {
         foreach (var listener in listeners)
         {
-            await listener.PrepareAsync(db, projectId, aliases, ct);
+            await listener.PrepareAsync(db, access.Team.TeamId, access.ProjectId, aliases, ct);
         }
     }
 
@@ -460,5 +460,5 @@ public interface IArtifactEventListener
     /// Before the write transaction begins: work that depends on user input and can be done without the write
     /// lock (compiling and answering alias patterns for the aliases about to be added).
     /// </summary>
-    Task PrepareAsync(AppDbContext db, int projectId, IReadOnlyCollection<string> aliases, CancellationToken ct) => Task.CompletedTask;
+    Task PrepareAsync(AppDbContext db, int teamId, int projectId, IReadOnlyCollection<string> aliases, CancellationToken ct) => Task.CompletedTask;
 }

@@ -64,10 +64,11 @@ public static class AutomationMatcher
     }
 
     /// <summary>
-    /// Before the event's write transaction: compiles the project's alias patterns and answers them for the
-    /// aliases about to be added, so the user-controlled work is done outside the database's write lock.
+    /// Before the event's write transaction: compiles the alias patterns of the project (and of its team's team-wide
+    /// automations) and answers them for the aliases about to be added, so the user-controlled work is done outside
+    /// the database's write lock.
     /// </summary>
-    public static async Task PrepareAsync(AppDbContext db, int projectId, IReadOnlyCollection<string> aliases, CancellationToken ct)
+    public static async Task PrepareAsync(AppDbContext db, int teamId, int projectId, IReadOnlyCollection<string> aliases, CancellationToken ct)
     {
         if (aliases.Count == 0)
         {
@@ -75,7 +76,6 @@ public static class AutomationMatcher
         }
 
         // Two queries, each down its own index (an OR of the two scopes would read the table).
-        var teamId = await db.Projects.Where(p => p.Id == projectId).Select(p => p.TeamId).FirstOrDefaultAsync(ct);
         var patterns = await AliasPatterns(db.Automations.Where(a => a.ProjectId == projectId)).ToListAsync(ct);
         patterns.AddRange(await AliasPatterns(db.Automations.Where(a => a.TeamId == teamId && a.ProjectId == null)).ToListAsync(ct));
         foreach (var pattern in patterns)

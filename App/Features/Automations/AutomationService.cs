@@ -86,13 +86,10 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
             query = query.Where(a => a.Name.ToLower().Contains(search) || a.Description.ToLower().Contains(search));
         }
 
-        var counted = await query.Take(Paging.CountCap + 1).CountAsync(ct);
+        var (total, capped) = await query.CountCappedAsync(ct);
         var rows = await query.OrderBy(a => a.Name).ThenBy(a => a.Id)
             .Skip((request.Page - 1) * request.PageSize).Take(request.PageSize).ToListAsync(ct);
-        return new Paged<AutomationSummary>(await SummariseAsync(db, access.TeamId, rows, ct), request.Page, request.PageSize, Math.Min(counted, Paging.CountCap))
-        {
-            TotalCapped = counted > Paging.CountCap,
-        };
+        return new Paged<AutomationSummary>(await SummariseAsync(db, access.TeamId, rows, ct), request.Page, request.PageSize, total) { TotalCapped = capped };
     }
 
     /// <summary>How many live, enabled team-wide automations also watch every project of the team.</summary>

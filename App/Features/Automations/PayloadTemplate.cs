@@ -41,8 +41,11 @@ public static partial class PayloadTemplate
     private static partial Regex VariablePattern();
 
     /// <summary>Problems that prevent saving: invalid JSON (line, column), unknown variables, missing secrets. Empty when valid.</summary>
-    /// <param name="allowSecrets">False for launch overrides: the configuration is shown on the run, so secrets belong in the job's environment.</param>
-    public static IReadOnlyList<string> Validate(string? template, IReadOnlyCollection<string> secretNames, bool allowSecrets = true)
+    /// <param name="secretsRefused">
+    /// Null where payloads may reference team secrets; otherwise why they may not, said after the refused name
+    /// (launch overrides are shown on the run, a Slack message is read by the channel).
+    /// </param>
+    public static IReadOnlyList<string> Validate(string? template, IReadOnlyCollection<string> secretNames, string? secretsRefused = null)
     {
         List<string> names;
         try
@@ -66,9 +69,9 @@ public static partial class PayloadTemplate
             {
                 errors.Add($"Unknown variable ${{{name}}}.");
             }
-            else if (!allowSecrets)
+            else if (secretsRefused is not null)
             {
-                errors.Add($"${{{name}}} is not a template variable. Overrides cannot use secrets (the configuration is shown on the run): reference secrets in the job's environment instead.");
+                errors.Add($"${{{name}}} is not a template variable. {secretsRefused}");
             }
             else if (!secretNames.Contains(name))
             {

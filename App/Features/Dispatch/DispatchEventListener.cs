@@ -9,8 +9,8 @@ namespace Automations.Features.Dispatch;
 /// <summary>In the transaction that stores events: one run per matching automation; after commit, one job per run.</summary>
 public sealed class DispatchEventListener(IDispatchQueue queue, AutomationActions actions, TimeProvider clock) : IArtifactEventListener
 {
-    public Task PrepareAsync(AppDbContext db, int projectId, IReadOnlyCollection<string> aliases, CancellationToken ct) =>
-        AutomationMatcher.PrepareAsync(db, projectId, aliases, ct);
+    public Task PrepareAsync(AppDbContext db, int teamId, int projectId, IReadOnlyCollection<string> aliases, CancellationToken ct) =>
+        AutomationMatcher.PrepareAsync(db, teamId, projectId, aliases, ct);
 
     public async Task<Action?> OnEventsAsync(AppDbContext db, IReadOnlyList<ArtifactEvent> events, CancellationToken ct)
     {

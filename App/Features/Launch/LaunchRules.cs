@@ -31,7 +31,7 @@ public static class LaunchRules
             return [];
         }
 
-        var errors = PayloadTemplate.Validate(template, [], allowSecrets: false);
+        var errors = PayloadTemplate.Validate(template, [], "Overrides cannot use secrets (the configuration is shown on the run): reference secrets in the job's environment instead.");
         if (errors.Count == 0 && JsonNode.Parse(template) is not JsonObject)
         {
             return ["The overrides must be a JSON object, e.g. {\"learning_rate\": 0.01}."];

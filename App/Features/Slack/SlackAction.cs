@@ -30,6 +30,10 @@ public sealed record SlackSettings(int IntegrationId, string IntegrationName, st
 
     /// <summary>The title and text as one JSON template, so they are checked and rendered as the payloads are (string values only).</summary>
     public static string Template(string? title, string? text) => new JsonObject { ["title"] = title ?? "", ["text"] = text ?? "" }.ToJsonString();
+
+    /// <summary>What is wrong with a title and text (unknown variables; secrets, which everyone in the channel would read), or nothing.</summary>
+    public static IReadOnlyList<string> TemplateErrors(string? title, string? text) =>
+        PayloadTemplate.Validate(Template(title, text), [], "Slack messages cannot use secrets (everyone in the channel reads them): leave them out.");
 }
 
 /// <summary>Post a message, with the event's details, to a Slack channel through one of the team's Slack integrations.</summary>
@@ -66,11 +70,9 @@ public sealed class SlackAction(SlackService slack, TimeProvider clock) : IAutom
             throw new InputException("text", $"The message text must be at most {MaxTextLength} characters.");
         }
 
-        // Messages are read by everyone in the channel: template variables only, never secrets.
-        if (PayloadTemplate.Validate(SlackSettings.Template(title, text), [], allowSecrets: false) is { Count: > 0 } errors)
+        if (SlackSettings.TemplateErrors(title, text) is { Count: > 0 } errors)
         {
-            throw new InputException("text", string.Join(" ", errors).Replace("Overrides cannot use secrets (the configuration is shown on the run)", "Slack messages cannot use secrets (everyone in the channel reads them)", StringComparison.Ordinal)
-                .Replace("reference secrets in the job's environment instead.", "leave them out.", StringComparison.Ordinal));
+            throw new InputException("text", string.Join(" ", errors));
         }
 
         automation.ClearAction();

@@ -120,20 +120,7 @@ public sealed class SlackService(
 
         if (!string.IsNullOrWhiteSpace(input.WebhookUrl))
         {
-            var url = input.WebhookUrl.Trim();
-            if (url.Length > MaxCredentialLength)
-            {
-                throw new InputException("webhookUrl", $"The URL must be at most {MaxCredentialLength} characters.");
-            }
-
-            try
-            {
-                url = (await urlGuard.ValidateUrlAsync(url, ct)).AbsoluteUri;
-            }
-            catch (OutboundBlockedException ex)
-            {
-                throw new InputException("webhookUrl", ex.Message);
-            }
+            var url = (await urlGuard.CheckEnteredAsync(input.WebhookUrl.Trim(), "webhookUrl", MaxCredentialLength, ct)).AbsoluteUri;
 
             (integration.Kind, integration.ProtectedCredential, integration.CredentialHint) = (SlackDeliveryKinds.IncomingWebhook, secrets.Protect(url), SlackClient.Hint(url));
         }

@@ -154,20 +154,7 @@ public sealed class WebhookService(
         var body = ValidatePayload(payload);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await TeamService.RequireAdminAsync(db, actor, teamSlug, ct);
-        if ((input.Url ?? "").Length > MaxUrlLength)
-        {
-            throw new InputException("url", $"The URL must be at most {MaxUrlLength} characters.");
-        }
-
-        Uri url;
-        try
-        {
-            url = await urlGuard.ValidateUrlAsync(input.Url, ct);
-        }
-        catch (OutboundBlockedException ex)
-        {
-            throw new InputException("url", ex.Message);
-        }
+        var url = await urlGuard.CheckEnteredAsync(input.Url, "url", MaxUrlLength, ct);
 
         async Task<string?> SecretAsync(string? name, string field) =>
             await SecretIdAsync(db, access.TeamId, name, field, ct) is { } id
@@ -217,20 +204,7 @@ public sealed class WebhookService(
         {
             throw new InputException("name", $"Webhook name must be at most {MaxNameLength} characters.");
         }
-        if ((input.Url ?? "").Length > MaxUrlLength)
-        {
-            throw new InputException("url", $"The URL must be at most {MaxUrlLength} characters.");
-        }
-
-        Uri url;
-        try
-        {
-            url = await urlGuard.ValidateUrlAsync(input.Url, ct);
-        }
-        catch (OutboundBlockedException ex)
-        {
-            throw new InputException("url", ex.Message);
-        }
+        var url = await urlGuard.CheckEnteredAsync(input.Url, "url", MaxUrlLength, ct);
 
         if (await db.Webhooks.AnyAsync(w => w.TeamId == teamId && w.Name == name && w.Id != webhook.Id, ct))
         {

@@ -15,6 +15,28 @@ public sealed class OutboundBlockedException(string message) : Exception(message
 /// </summary>
 public sealed class UrlGuard(IHostResolver resolver, IOptionsMonitor<OutboundOptions> options)
 {
+    /// <summary>
+    /// A URL a person entered in <paramref name="field"/> (a webhook's, a Slack incoming webhook's): at most
+    /// <paramref name="maxLength"/> characters and allowed by <see cref="ValidateUrlAsync"/>, or an
+    /// <see cref="InputException"/> naming the field.
+    /// </summary>
+    public async Task<Uri> CheckEnteredAsync(string? url, string field, int maxLength, CancellationToken ct = default)
+    {
+        if ((url ?? "").Length > maxLength)
+        {
+            throw new InputException(field, $"The URL must be at most {maxLength} characters.");
+        }
+
+        try
+        {
+            return await ValidateUrlAsync(url, ct);
+        }
+        catch (OutboundBlockedException ex)
+        {
+            throw new InputException(field, ex.Message);
+        }
+    }
+
     /// <summary>Checks a webhook URL; throws <see cref="OutboundBlockedException"/> with the reason.</summary>
     public async Task<Uri> ValidateUrlAsync(string? url, CancellationToken ct = default)
     {
