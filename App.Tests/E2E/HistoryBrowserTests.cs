@@ -37,7 +37,7 @@ public class HistoryBrowserTests(BrowserFixture browser) : BrowserTest(browser)
         await artifacts.LogVersionAsync(Team.Member, Team.Slug, "vision", "eval-set", new LogVersionRequest("first"));
     }
 
-    public override async ValueTask DisposeAsync() => await _receiver.DisposeAsync();
+    protected override async ValueTask AfterAsync() => await _receiver.DisposeAsync();
 
     [Fact]
     public async Task Member_sees_a_failed_delivery_with_its_attempt_and_redelivers_it()

@@ -15,7 +15,7 @@ public class SlackBrowserTests(BrowserFixture browser) : BrowserTest(browser)
 
     protected override async Task BeforeAsync() => _slack = await FakeSlack.StartAsync();
 
-    public override async ValueTask DisposeAsync() => await _slack.DisposeAsync();
+    protected override async ValueTask AfterAsync() => await _slack.DisposeAsync();
 
     protected override Task ArrangeAsync(IServiceProvider services) => services.WizardReadyProjectAsync(Team);
 

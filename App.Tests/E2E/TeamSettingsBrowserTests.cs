@@ -21,7 +21,7 @@ public class TeamSettingsBrowserTests(BrowserFixture browser) : BrowserTest(brow
     }
 
 
-    public override async ValueTask DisposeAsync() => await _receiver.DisposeAsync();
+    protected override async ValueTask AfterAsync() => await _receiver.DisposeAsync();
 
     [Fact]
     public async Task Admin_creates_a_secret_and_a_webhook_then_tests_it_and_sees_the_response()

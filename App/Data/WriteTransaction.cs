@@ -1,8 +1,13 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Automations.Data;
 
@@ -10,7 +15,10 @@ public static class WriteTransaction
 {
     // One gate per SQLite database file: writers in this process queue here, in order, instead of
     // spinning in SQLite's busy handler (which sleeps and retries, and made p99 latency climb).
-    private static readonly ConcurrentDictionary<string, SemaphoreSlim> Gates = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Gate> Gates = new(StringComparer.Ordinal);
+
+    /// <summary>How long a writer waits for the gate before it logs a warning naming who holds it (and again each time as long).</summary>
+    private static readonly TimeSpan SlowWait = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Starts a transaction that will write. On SQLite it is BEGIN IMMEDIATE: the write lock is taken
@@ -18,7 +26,8 @@ public static class WriteTransaction
     /// writers of this process also queue on an in-process gate first. Other providers use their default
     /// transaction (row locks do the same job).
     /// </summary>
-    public static async Task<IDbContextTransaction> BeginWriteTransactionAsync(this AppDbContext db, CancellationToken ct = default)
+    public static async Task<IDbContextTransaction> BeginWriteTransactionAsync(this AppDbContext db, CancellationToken ct = default,
+        [CallerMemberName] string caller = "", [CallerFilePath] string file = "")
     {
         if (db.Database.GetDbConnection() is not SqliteConnection sqlite)
         {
@@ -26,7 +35,7 @@ public static class WriteTransaction
         }
 
         var gate = GateFor(sqlite);
-        await gate.WaitAsync(ct);
+        await gate.EnterAsync(db, Who(caller, file), ct);
         try
         {
             await db.Database.OpenConnectionAsync(ct);
@@ -47,7 +56,8 @@ public static class WriteTransaction
     /// the same in-process gate, without BEGIN and COMMIT around it: SQLite's autocommit takes and releases
     /// the write lock for that statement alone.
     /// </summary>
-    public static async Task<T> WriteStatementAsync<T>(this AppDbContext db, Func<Task<T>> statement, CancellationToken ct = default)
+    public static async Task<T> WriteStatementAsync<T>(this AppDbContext db, Func<Task<T>> statement, CancellationToken ct = default,
+        [CallerMemberName] string caller = "", [CallerFilePath] string file = "")
     {
         if (db.Database.GetDbConnection() is not SqliteConnection sqlite)
         {
@@ -55,7 +65,7 @@ public static class WriteTransaction
         }
 
         var gate = GateFor(sqlite);
-        await gate.WaitAsync(ct);
+        await gate.EnterAsync(db, Who(caller, file), ct);
         try
         {
             return await statement();
@@ -66,8 +76,38 @@ public static class WriteTransaction
         }
     }
 
-    private static SemaphoreSlim GateFor(SqliteConnection connection) =>
-        Gates.GetOrAdd(connection.ConnectionString, _ => new SemaphoreSlim(1, 1));
+    private static Gate GateFor(SqliteConnection connection) =>
+        Gates.GetOrAdd(connection.ConnectionString, _ => new Gate());
+
+    private static string Who(string caller, string file) => $"{Path.GetFileNameWithoutExtension(file)}.{caller}";
+
+    /// <summary>
+    /// The in-process writers' queue for one database, which remembers who holds it: a writer that waits long logs a
+    /// warning naming the holder and for how long it has held it, so a write held across something slow is found.
+    /// </summary>
+    private sealed class Gate
+    {
+        private readonly SemaphoreSlim _semaphore = new(1, 1);
+        private string _holder = "";
+        private long _heldSince;
+
+        public async Task EnterAsync(AppDbContext db, string who, CancellationToken ct)
+        {
+            var started = Stopwatch.GetTimestamp();
+            while (!await _semaphore.WaitAsync(SlowWait, ct))
+            {
+                var logger = ((IInfrastructure<IServiceProvider>)db).Instance.GetService<ILoggerFactory>()?.CreateLogger(typeof(WriteTransaction));
+                logger?.LogWarning("{Who} has waited {Waited:0.0} s for the database's write gate, held by {Holder} for {Held:0.0} s",
+                    who, Stopwatch.GetElapsedTime(started).TotalSeconds, Volatile.Read(ref _holder),
+                    Stopwatch.GetElapsedTime(Volatile.Read(ref _heldSince)).TotalSeconds);
+            }
+
+            Volatile.Write(ref _holder, who);
+            Volatile.Write(ref _heldSince, Stopwatch.GetTimestamp());
+        }
+
+        public void Release() => _semaphore.Release();
+    }
 
     /// <summary>
     /// Serialises the writers of one thing (a collection's versions and aliases, a launch run's reports) across every
@@ -116,7 +156,7 @@ public static class WriteTransaction
         || ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation };
 
     /// <summary>Releases the gate exactly once, when the transaction ends (commit, rollback or dispose).</summary>
-    private sealed class GatedTransaction(IDbContextTransaction inner, SemaphoreSlim gate) : IDbContextTransaction
+    private sealed class GatedTransaction(IDbContextTransaction inner, Gate gate) : IDbContextTransaction
     {
         private int _released;
 
