@@ -24,6 +24,9 @@ public sealed class AppTestContext : BunitContext
         var auth = AddAuthorization();
         auth.SetAuthorized(actor.UserName);
         auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, actor.UserId));
+        // Components see a live (interactive) page, as in the app's circuit: live updates subscribe only there.
+        // (Last: the renderer is made from the services, which cannot change after.)
+        Renderer.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
     }
 
     /// <summary>Dialogs and menus render into these providers, as in MainLayout.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Automations.Infrastructure.Live;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Automations.Data;
@@ -40,8 +41,9 @@ public static class DatabaseStartup
                     "Database:Provider is Postgres: set ConnectionStrings:Default, e.g. \"Host=db;Database=automations;Username=automations;Password=...\".");
             }
 
-            services.AddPooledDbContextFactory<PostgresAppDbContext>(options => options
+            services.AddPooledDbContextFactory<PostgresAppDbContext>((sp, options) => options
                 .UseNpgsql(connectionString, npgsql => npgsql.CommandTimeout(30))
+                .AddInterceptors(sp.GetRequiredService<ChangeCapture>(), sp.GetRequiredService<ChangeCapture>().Transactions)
                 .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.CoreEventId.RowLimitingOperationWithoutOrderByWarning)));
             // Everything asks for the app's context; on PostgreSQL it is the PostgreSQL-typed one, with its own migrations.
             services.AddSingleton<IDbContextFactory<AppDbContext>>(sp => new BaseContextFactory<PostgresAppDbContext>(sp.GetRequiredService<IDbContextFactory<PostgresAppDbContext>>()));
@@ -56,9 +58,9 @@ public static class DatabaseStartup
             }
 
             // Pooled: a context per operation is the rule here, so reusing their internals saves allocations on every request and delivery.
-            services.AddPooledDbContextFactory<AppDbContext>(options => options
+            services.AddPooledDbContextFactory<AppDbContext>((sp, options) => options
                 .UseSqlite(connectionString, sqlite => sqlite.CommandTimeout(30))
-                .AddInterceptors(SqliteConnectionSetup.Instance)
+                .AddInterceptors(SqliteConnectionSetup.Instance, sp.GetRequiredService<ChangeCapture>(), sp.GetRequiredService<ChangeCapture>().Transactions)
                 // SQLite migrations that rebuild a table switch foreign keys off and on around it, outside the transaction;
                 // EF warns about that on every fresh start, about a risk that concerns only a migration interrupted midway.
                 // A migration that fills a new column with SQL (SlackAndTeamScope) before the table's rebuild draws a warning on
@@ -70,6 +72,9 @@ public static class DatabaseStartup
                     Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.NonTransactionalMigrationOperationWarning,
                     Microsoft.EntityFrameworkCore.Diagnostics.SqliteEventId.TableRebuildPendingWarning)));
         }
+
+        // Pages update when the rows they show change (saves are watched by ChangeCapture).
+        services.AddLiveChanges(configuration);
 
         // Identity's stores take the context itself, per request.
         services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext());

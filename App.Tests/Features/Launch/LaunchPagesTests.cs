@@ -123,7 +123,7 @@ public class LaunchPagesTests : IAsyncLifetime
         await Agents.ClaimAsync(_team.Admin, _team.Slug, "gpu", agent);
         await Agents.ReportStatusAsync(_team.Admin, _team.Slug, run.Id, new StatusReport(agent, LaunchRunStatus.Running));
 
-        // The table reloads on its own timer: no click, no navigation.
+        // The agent's report reaches the open table when it is committed: no click, no navigation, no timer.
         page.WaitForAssertion(() => Assert.Equal("Running", page.Find("[data-testid=launch-status]").TextContent.Trim()), TimeSpan.FromSeconds(10));
         Assert.Contains("box", page.Find("[data-testid=launch-runs-table]").TextContent);
     }

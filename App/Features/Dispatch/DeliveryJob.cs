@@ -1,3 +1,4 @@
+using Automations.Infrastructure.Live;
 using Automations.Data;
 using Automations.Features.Automations.Actions;
 using Automations.Infrastructure.Telemetry;
@@ -20,6 +21,7 @@ public sealed class DeliveryJob(
     IOptionsMonitor<DispatchOptions> options,
     TimeProvider clock,
     EngineMetrics metrics,
+    ChangeFeed changes,
     ILogger<DeliveryJob> logger)
 {
     private static readonly TimeSpan LeaseRetryDelay = TimeSpan.FromSeconds(5);
@@ -214,6 +216,7 @@ public sealed class DeliveryJob(
         {
             logger.LogWarning("Webhook {WebhookId} disabled: {Reason}", webhook!.Id, disable);
             metrics.WebhookDisabled();
+            changes.Publish(new Change(ChangeKind.Webhook, run.TeamId, webhook.Id, WebhookId: webhook.Id));
         }
 
         if (delay is not null)

@@ -1,3 +1,4 @@
+using Automations.Infrastructure.Live;
 using System.Text.Json;
 using Automations.Data;
 using Automations.Features.Artifacts;
@@ -54,7 +55,8 @@ public sealed record RunDetail(RunSummary Run, IReadOnlyList<AttemptView> Attemp
 public sealed record RecoverResult(int Queued, DateTimeOffset Since, TimeSpan SpreadOver);
 
 /// <summary>Run history and redelivery, for the members of the run's team.</summary>
-public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, IDispatchQueue queue, IOptionsMonitor<DispatchOptions> options, TimeProvider clock)
+public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, IDispatchQueue queue, IOptionsMonitor<DispatchOptions> options, TimeProvider clock,
+    ChangeFeed changes)
 {
     /// <summary>A recover request queues at most this many runs; ask again for more.</summary>
     public const int MaxRecoverBatch = 10_000;
@@ -102,6 +104,7 @@ public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, I
             throw new ConflictException("status", "Only a finished run (Succeeded or Failed) can be redelivered; this one is still in progress.");
         }
 
+        changes.Publish(new Change(ChangeKind.Run, access.Team.TeamId, runId, access.ProjectId));
         queue.Enqueue(runId);
         return await Project(db.AutomationRuns.Where(r => r.Id == runId)).SingleAsync(ct);
     }
@@ -154,6 +157,11 @@ public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, I
             }
 
             await tx.CommitAsync(ct);
+        }
+
+        if (queued.Count > 0)
+        {
+            changes.Publish(new Change(ChangeKind.Run, access.TeamId, WebhookId: webhookId));
         }
 
         queued.ForEach(run => queue.Schedule(run.Id, run.Delay));

@@ -1,3 +1,4 @@
+using Automations.Infrastructure.Live;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Automations.Data;
@@ -19,6 +20,7 @@ public sealed class AgentService(
     IOptionsMonitor<LaunchOptions> options,
     TimeProvider clock,
     EngineMetrics metrics,
+    ChangeFeed changes,
     ILogger<AgentService> logger)
 {
     public async Task<IReadOnlyList<AgentSummary>> ListAgentsAsync(Actor actor, string team, CancellationToken ct = default)
@@ -98,6 +100,8 @@ public sealed class AgentService(
         {
             throw new NotFoundException($"Agent {agentId} not found.");
         }
+
+        changes.Publish(new Change(ChangeKind.Agent, access.TeamId, agentId));
     }
 
     /// <summary>
@@ -126,6 +130,8 @@ public sealed class AgentService(
                 return null;
             }
 
+            changes.Publish([new Change(ChangeKind.LaunchRun, access.TeamId, claimed, QueueId: queueId), new Change(ChangeKind.Agent, access.TeamId, agentId, QueueId: queueId)]);
+
             var run = await db.LaunchRuns.AsNoTracking().Where(r => r.Id == claimed)
                 .Select(r => new { r.Id, Queue = r.Queue.Name, Project = r.Project.Name, Job = r.JobVersion.Job.Name, r.JobVersion, r.ConfigJson, r.AutomationId, r.EventId, r.CreatedAt })
                 .FirstAsync(ct);
@@ -134,6 +140,7 @@ public sealed class AgentService(
             if (missing is not null)
             {
                 await FinishAsync(db, claimed, LaunchRunStatus.Failed, null, missing, ct);
+                changes.Publish(new Change(ChangeKind.LaunchRun, access.TeamId, claimed, QueueId: queueId));
                 continue;
             }
 

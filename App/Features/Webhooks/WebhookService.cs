@@ -1,3 +1,4 @@
+using Automations.Infrastructure.Live;
 using System.Text;
 using System.Text.Json;
 using Automations.Data;
@@ -27,7 +28,8 @@ public sealed class WebhookService(
     SecretService secrets,
     WebhookSender sender,
     WebhookTestLimiter testLimiter,
-    TimeProvider clock)
+    TimeProvider clock,
+    ChangeFeed changes)
 {
     public const int MaxNameLength = 100;
     public const int MaxUrlLength = 2048;
@@ -99,6 +101,8 @@ public sealed class WebhookService(
         {
             throw new NotFoundException($"Webhook {id} not found.");
         }
+
+        changes.Publish(new Change(ChangeKind.Webhook, access.TeamId, id, WebhookId: id));
     }
 
     /// <summary>
