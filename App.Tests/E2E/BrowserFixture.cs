@@ -47,15 +47,18 @@ public sealed class BrowserFixture : IAsyncLifetime
         });
     }
 
-    /// <summary>A fresh browser context (own cookies) with a page on the app, or on <paramref name="baseUrl"/>.</summary>
-    public async Task<IPage> NewPageAsync(string? baseUrl = null)
+    /// <summary>
+    /// A fresh browser context (own cookies) with a page on the app, or on <paramref name="baseUrl"/>; in the IANA
+    /// <paramref name="timeZone"/> when given (the machine's otherwise).
+    /// </summary>
+    public async Task<IPage> NewPageAsync(string? baseUrl = null, string? timeZone = null)
     {
         if (SkipReason is not null)
         {
             Assert.Skip(SkipReason);
         }
 
-        var context = await Browser!.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl ?? BaseUrl });
+        var context = await Browser!.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl ?? BaseUrl, TimezoneId = timeZone });
         context.SetDefaultTimeout(30_000);
         return await context.NewPageAsync();
     }

@@ -59,10 +59,10 @@ public abstract class BrowserTest(BrowserFixture browser) : IAsyncLifetime
     /// <summary>The test class's data for its team, made with the app's own services.</summary>
     protected virtual Task ArrangeAsync(IServiceProvider services) => Task.CompletedTask;
 
-    /// <summary>A fresh browser context signed in as <paramref name="who"/>.</summary>
-    protected async Task<IPage> SignedInAsync(Actor who)
+    /// <summary>A fresh browser context signed in as <paramref name="who"/>, in <paramref name="timeZone"/> when given.</summary>
+    protected async Task<IPage> SignedInAsync(Actor who, string? timeZone = null)
     {
-        var page = await browser.NewPageAsync();
+        var page = await browser.NewPageAsync(timeZone: timeZone);
         _pages.Add(page);
         await Pages.SignInAsync(page, who.UserName);
         return page;
