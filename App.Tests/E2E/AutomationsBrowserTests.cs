@@ -71,4 +71,56 @@ public class AutomationsBrowserTests(BrowserFixture browser) : BrowserTest(brows
         await Expect(page.Locator("[data-testid=automations-table]")).Not.ToContainTextAsync("Notify Slack");
         await Expect(page.Locator("[data-testid=automations-table]")).ToContainTextAsync("No automations yet");
     }
+
+    [Fact]
+    public async Task Variable_chips_insert_at_the_end_before_the_editor_had_focus_then_where_the_cursor_was_and_select_the_metadata_key()
+    {
+        var page = await SignedInAsync(Team.Member);
+        await Pages.GotoLiveAsync(page, $"/teams/{Team.Slug}/projects/vision/automations/new");
+        await page.ClickAsync("[data-testid=wizard-next]");
+        await page.Locator(".monaco-editor").First.WaitForAsync();
+        var template = PayloadPresets.Default.Template;
+        await WaitForEditorAsync(page, text => text == template);
+
+        // Never focused: Monaco's cursor sits at 1:1, before the brace. The chip goes to the end instead.
+        await page.Locator("[data-testid=variables] .mud-chip:has-text('${event_author}')").ClickAsync();
+        await WaitForEditorAsync(page, text => text == template + "${event_author}");
+        await page.Keyboard.PressAsync("Control+Z");
+        await WaitForEditorAsync(page, text => text == template);
+
+        // The user puts the cursor inside the first value, before its closing quote, then clicks away (the editor loses focus).
+        await page.Locator(".monaco-editor .view-lines").ClickAsync();
+        await page.Keyboard.PressAsync("Control+Home");
+        await page.Keyboard.PressAsync("ArrowDown");
+        await page.Keyboard.PressAsync("End");
+        await page.Keyboard.PressAsync("ArrowLeft");
+        await page.Keyboard.PressAsync("ArrowLeft");
+        await page.Locator("text=Insert at the cursor").ClickAsync();
+
+        // The metadata chip lands there with KEY selected: typing the key's name replaces it.
+        await page.Locator("[data-testid=metadata-chip]").ClickAsync();
+        await WaitForEditorAsync(page, text => text.Contains("\"${event_type}${artifact_metadata.KEY}\","));
+        await page.WaitForFunctionAsync("() => { const e = monaco.editor.getEditors()[0]; return e.hasTextFocus() && e.getModel().getValueInRange(e.getSelection()) === 'KEY'; }");
+        await page.Keyboard.TypeAsync("accuracy");
+        await WaitForEditorAsync(page, text => text == template.Replace("\"${event_type}\",", "\"${event_type}${artifact_metadata.accuracy}\","));
+        await Expect(page.Locator("[data-testid=preview]")).ToContainTextAsync("LINK_ARTIFACT");
+    }
+
+    /// <summary>What Monaco holds (the page has one editor), polled until it satisfies <paramref name="expected"/>.</summary>
+    private static async Task WaitForEditorAsync(IPage page, Func<string, bool> expected)
+    {
+        var text = "";
+        for (var i = 0; i < 100; i++)
+        {
+            text = await page.EvaluateAsync<string>("() => monaco.editor.getEditors()[0].getValue()");
+            if (expected(text))
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"The editor holds:\n{text}");
+    }
 }
