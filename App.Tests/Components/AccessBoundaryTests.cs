@@ -33,6 +33,19 @@ public class AccessBoundaryTests : BunitContext
         Assert.Empty(boundary.FindAll("[data-testid=forbidden]"));
     }
 
+    [Fact]
+    public void Any_other_error_is_not_swallowed()
+    {
+        var error = Assert.ThrowsAny<Exception>(() => Render<AccessBoundary>(p => p.AddChildContent<FailingPage>()));
+
+        Assert.Contains("a bug", error.ToString());
+    }
+
+    private sealed class FailingPage : ComponentBase
+    {
+        protected override void OnInitialized() => throw new InvalidOperationException("a bug");
+    }
+
     private sealed class RefusingPage : ComponentBase
     {
         protected override void OnInitialized() => throw new ForbiddenException("Only team admins can see this.");

@@ -115,6 +115,11 @@ public class AccountBrowserTests(BrowserFixture browser) : BrowserTest(browser)
         await Expect(page.Locator("[data-testid=forbidden]")).ToHaveTextAsync("Forbidden");
         await Expect(page.Locator("[data-testid=forbidden-reason]")).ToContainTextAsync("Only team admins");
 
+        // The refusal belongs to that page: the next one the live circuit opens shows again.
+        await page.ClickAsync(".mud-nav-link:has-text('Overview')");
+        await page.WaitForURLAsync(url => url.EndsWith($"/teams/{Team.Slug}"));
+        await Expect(page.Locator("[data-testid=forbidden]")).ToHaveCountAsync(0);
+
         // The background-jobs dashboard: instance administrators only.
         var jobs = await page.GotoAsync("/hangfire");
         Assert.Equal(403, jobs!.Status);
