@@ -1,0 +1,143 @@
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Automations.Tests.E2E;
+
+/// <summary>The account pages are static forms drawn with MudBlazor's look; they must still sign in, register and change passwords.</summary>
+[Collection(BrowserCollection.Name)]
+public class AccountBrowserTests(BrowserFixture browser) : BrowserTest(browser)
+{
+    [Fact]
+    public async Task Sign_in_page_is_drawn_with_MudBlazor_and_loads_no_bootstrap()
+    {
+        var page = await Browser.NewPageAsync();
+        await page.GotoAsync("/Account/Login");
+
+        await Expect(page.Locator("[data-testid=account-card].mud-paper")).ToBeVisibleAsync();
+        await Expect(page.Locator(".mud-input-control input.mud-input-root#Input\\.Email")).ToBeVisibleAsync();
+        await Expect(page.Locator(".mud-input-control input.mud-input-root#Input\\.Password")).ToBeVisibleAsync();
+        await Expect(page.Locator("button.mud-button-root[type=submit]:has-text('Log in')")).ToBeVisibleAsync();
+        Assert.Equal(0, await page.Locator("link[href*='bootstrap']").CountAsync());
+        var text = await page.InnerTextAsync("body");
+        Assert.DoesNotContain("article", text);
+        Assert.DoesNotContain("no external authentication services", text);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Sign_in_page_follows_the_browsers_dark_scheme()
+    {
+        var page = await Browser.NewPageAsync();
+        await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
+        await page.GotoAsync("/Account/Login");
+        var dark = await page.EvaluateAsync<string>("getComputedStyle(document.body).backgroundColor");
+
+        await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Light });
+        var light = await page.EvaluateAsync<string>("getComputedStyle(document.body).backgroundColor");
+
+        Assert.Equal("rgb(255, 255, 255)", light);
+        Assert.NotEqual(light, dark);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task A_wrong_password_shows_the_error_in_an_alert_and_the_right_one_signs_in()
+    {
+        var page = await Browser.NewPageAsync();
+        await page.GotoAsync("/Account/Login");
+        await page.FillAsync("#Input\\.Email", Team.Member.UserName);
+        await page.FillAsync("#Input\\.Password", "not-the-password");
+        await page.ClickAsync("button[type=submit]:has-text('Log in')");
+        await Expect(page.Locator(".mud-alert").Filter(new() { HasText = "Invalid login attempt" })).ToBeVisibleAsync();
+        Assert.Contains("/Account/Login", page.Url);
+
+        await page.FillAsync("#Input\\.Password", Pages.Password);
+        await page.ClickAsync("button[type=submit]:has-text('Log in')");
+        await page.WaitForURLAsync(url => !url.Contains("/Account/Login"));
+        await Expect(page.Locator("[data-testid=signed-in-user]")).ToHaveTextAsync(Team.Member.UserName);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Registration_checks_the_confirmation_then_creates_the_account_and_signs_in()
+    {
+        var email = $"new-{Guid.NewGuid():N}"[..16] + "@example.com";
+        var page = await Browser.NewPageAsync();
+        await page.GotoAsync("/Account/Register");
+        await page.FillAsync("#Input\\.Email", email);
+        await page.FillAsync("#Input\\.Password", Pages.Password);
+        await page.FillAsync("#Input\\.ConfirmPassword", "something-else-1!");
+        await page.ClickAsync("button[type=submit]:has-text('Register')");
+        await Expect(page.Locator(".mud-input-control.mud-input-error:has(#Input\\.ConfirmPassword)")).ToContainTextAsync("do not match");
+
+        await page.FillAsync("#Input\\.Password", Pages.Password);
+        await page.FillAsync("#Input\\.ConfirmPassword", Pages.Password);
+        await page.ClickAsync("button[type=submit]:has-text('Register')");
+        await page.WaitForURLAsync(url => !url.Contains("/Account/Register"));
+        await Expect(page.Locator("[data-testid=signed-in-user]")).ToHaveTextAsync(email);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Manage_change_password_works_and_the_new_password_signs_in()
+    {
+        var (user, _) = await App.CreateUserAsync($"pw-{Guid.NewGuid():N}"[..12]);
+        var page = await SignedInAsync(user);
+        await page.GotoAsync("/Account/Manage");
+        await page.ClickAsync(".mud-navmenu a:has-text('Password')");
+        await page.WaitForURLAsync(url => url.EndsWith("/Account/Manage/ChangePassword"));
+
+        const string newPassword = "Changed-password-2!";
+        await page.FillAsync("#Input\\.OldPassword", Pages.Password);
+        await page.FillAsync("#Input\\.NewPassword", newPassword);
+        await page.FillAsync("#Input\\.ConfirmPassword", newPassword);
+        await page.ClickAsync("button[type=submit]:has-text('Update password')");
+        await Expect(page.Locator(".mud-alert").Filter(new() { HasText = "Your password has been changed" })).ToBeVisibleAsync();
+
+        var again = await Browser.NewPageAsync();
+        await again.GotoAsync("/Account/Login");
+        await again.FillAsync("#Input\\.Email", user.UserName);
+        await again.FillAsync("#Input\\.Password", newPassword);
+        await again.ClickAsync("button[type=submit]:has-text('Log in')");
+        await again.WaitForURLAsync(url => !url.Contains("/Account/Login"));
+        await again.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task A_member_opening_an_admin_only_page_sees_Forbidden_with_a_403()
+    {
+        var page = await SignedInAsync(Team.Member);
+
+        // Team-wide automations act on every project: admins only.
+        var wizard = await page.GotoAsync($"/teams/{Team.Slug}/automations/new");
+        Assert.Equal(403, wizard!.Status);
+        await Pages.WaitForCircuitAsync(page);
+        await Expect(page.Locator("[data-testid=forbidden]")).ToHaveTextAsync("Forbidden");
+        await Expect(page.Locator("[data-testid=forbidden-reason]")).ToContainTextAsync("Only team admins");
+
+        // The refusal belongs to that page: the next one the live circuit opens shows again.
+        await page.ClickAsync(".mud-nav-link:has-text('Overview')");
+        await page.WaitForURLAsync(url => url.EndsWith($"/teams/{Team.Slug}"));
+        await Expect(page.Locator("[data-testid=forbidden]")).ToHaveCountAsync(0);
+
+        // The background-jobs dashboard: instance administrators only.
+        var jobs = await page.GotoAsync("/hangfire");
+        Assert.Equal(403, jobs!.Status);
+        await Expect(page.Locator("[data-testid=forbidden]")).ToHaveTextAsync("Forbidden");
+        Assert.DoesNotContain("Not found", await page.InnerTextAsync("body"), StringComparison.OrdinalIgnoreCase);
+
+        var denied = await page.GotoAsync("/Account/AccessDenied");
+        Assert.Equal(403, denied!.Status);
+        await Expect(page.Locator("[data-testid=forbidden]")).ToHaveTextAsync("Forbidden");
+    }
+
+    [Fact]
+    public async Task Another_teams_page_stays_not_found()
+    {
+        var page = await SignedInAsync(Team.Outsider);
+        var response = await page.GotoAsync($"/teams/{Team.Slug}/automations/new");
+
+        Assert.Equal(404, response!.Status);
+        Assert.Equal(0, await page.Locator("[data-testid=forbidden]").CountAsync());
+    }
+}
