@@ -1,6 +1,8 @@
 using System.Text;
 using Automations.Tests.TestInfrastructure;
+using Automations.Features.Secrets;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Automations.Tests.E2E;
@@ -46,6 +48,15 @@ public class TeamSettingsBrowserTests(BrowserFixture browser) : BrowserTest(brow
         await secretSelect.ClickAsync();
         await page.Locator(".mud-popover-open .mud-list-item:has-text('CI_SIGNING')").ClickAsync();
         await Microsoft.Playwright.Assertions.Expect(secretSelect.Locator("input").First).ToHaveValueAsync("CI_SIGNING");
+
+        // Test, inside the create dialog, before saving: the webhook as entered, signed with the chosen secret.
+        await page.ClickAsync("[data-testid=webhook-dialog-test]");
+        await page.ClickAsync("[data-testid=test-send]");
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("[data-testid=test-result]")).ToContainTextAsync("202");
+        Assert.Equal("/build", Assert.Single(_receiver.Received).Path);
+        await page.ClickAsync(".mud-dialog:has([data-testid=test-result]) button:has-text('Close')");
+        Assert.Equal(0, await page.Locator("[data-testid=webhooks-table] td:has-text('Build trigger')").CountAsync());
+
         await page.ClickAsync(".mud-dialog button:has-text('Save')");
         await page.Locator("[data-testid=webhooks-table] td:has-text('Build trigger')").WaitForAsync();
 
@@ -59,7 +70,8 @@ public class TeamSettingsBrowserTests(BrowserFixture browser) : BrowserTest(brow
         Assert.Contains("build-42", await page.Locator("[data-testid=test-body]").InnerTextAsync());
         Assert.DoesNotContain("e2e-signing-secret", await page.ContentAsync());
 
-        var received = Assert.Single(_receiver.Received);
+        Assert.Equal(2, _receiver.Received.Count);
+        var received = _receiver.Received.Last();
         Assert.Equal("/build", received.Path);
         var expected = Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(
             Encoding.UTF8.GetBytes("e2e-signing-secret"), received.Body));
@@ -80,5 +92,46 @@ public class TeamSettingsBrowserTests(BrowserFixture browser) : BrowserTest(brow
         await page.Locator("[data-testid=webhooks-table]").WaitForAsync();
         Assert.Equal(0, await page.Locator("button:has-text('New webhook')").CountAsync());
         Assert.Equal(0, await page.Locator("button[aria-label^='Actions for']").CountAsync());
+    }
+
+    [Fact]
+    public async Task Deleting_a_webhook_or_secret_that_automations_use_names_them_before_confirming()
+    {
+        using (var scope = App.Services.CreateScope())
+        {
+            var secrets = scope.ServiceProvider.GetRequiredService<SecretService>();
+            await secrets.CreateAsync(Team.Admin, Team.Slug, "SIGNING", "s3cret-value");
+            await secrets.CreateAsync(Team.Admin, Team.Slug, "API_TOKEN", "t0ken-value");
+            await scope.ServiceProvider.WebhookAutomationAsync(Team, _receiver.Url("/hook"), template: "{\"token\": \"${API_TOKEN}\"}", secretName: "SIGNING");
+        }
+
+        var page = await SignedInAsync(Team.Admin);
+        await Pages.GotoLiveAsync(page, $"/teams/{Team.Slug}/settings");
+
+        // A secret a webhook signs with: deleting it would be refused, so the dialog says which webhook, and offers no Delete.
+        var confirm = page.Locator(".mud-dialog");
+        await page.ClickAsync("button[aria-label='Actions for SIGNING']");
+        await page.ClickAsync(".mud-popover-open .mud-menu-item:has-text('Delete')");
+        await Microsoft.Playwright.Assertions.Expect(confirm).ToContainTextAsync("SIGNING signs or authenticates the webhook Receiver");
+        Assert.Equal(0, await confirm.Locator("button:has-text('Delete')").CountAsync());
+        await page.ClickAsync(".mud-dialog button:has-text('OK')");
+
+        // A secret an automation's payload references: the automation is named, and said to become Broken.
+        await page.ClickAsync("button[aria-label='Actions for API_TOKEN']");
+        await page.ClickAsync(".mud-popover-open .mud-menu-item:has-text('Delete')");
+        await Microsoft.Playwright.Assertions.Expect(confirm).ToContainTextAsync("This automation uses it and will show as Broken: vision/Notify.");
+        await page.ClickAsync(".mud-dialog button:has-text('Cancel')");
+        await Microsoft.Playwright.Assertions.Expect(confirm).ToHaveCountAsync(0);
+
+        await page.ClickAsync(".mud-tab:has-text('Webhooks')");
+        await page.ClickAsync("button[aria-label='Actions for Receiver']");
+        await page.ClickAsync(".mud-popover-open .mud-menu-item:has-text('Delete')");
+        await Microsoft.Playwright.Assertions.Expect(confirm).ToContainTextAsync("This automation uses it and will show as Broken: vision/Notify.");
+        await page.ClickAsync(".mud-dialog button:has-text('Delete')");
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("[data-testid=webhooks-table]")).Not.ToContainTextAsync("Receiver");
+
+        // The automation list says why it no longer runs.
+        await Pages.GotoLiveAsync(page, $"/teams/{Team.Slug}/projects/vision/automations");
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("[data-testid=automations-table] tr:has-text('Notify') [data-testid=broken]")).ToBeVisibleAsync();
     }
 }
