@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Automations.Data;
@@ -98,12 +99,12 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Tim
         var now = clock.GetUtcNow();
         if (row.RevokedAt is { } revoked)
         {
-            return new KeyCheck(null, $"The API key {row.Prefix}… was revoked at {revoked:yyyy-MM-dd HH:mm} UTC.");
+            return new KeyCheck(null, string.Create(CultureInfo.InvariantCulture, $"The API key {row.Prefix}… was revoked at {revoked:yyyy-MM-dd HH:mm} UTC."));
         }
 
         if (row.ExpiresAt is { } expires && expires <= now)
         {
-            return new KeyCheck(null, $"The API key {row.Prefix}… expired at {expires:yyyy-MM-dd HH:mm} UTC. Create a new one.");
+            return new KeyCheck(null, string.Create(CultureInfo.InvariantCulture, $"The API key {row.Prefix}… expired at {expires:yyyy-MM-dd HH:mm} UTC. Create a new one."));
         }
 
         await RecordUseAsync(db, row, now, ct);
