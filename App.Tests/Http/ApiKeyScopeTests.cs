@@ -284,6 +284,47 @@ public class ApiKeyScopeTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, (await member.PostAsJsonAsync($"{_teamPath}/service-keys", new { name = "ci", permission = "read" })).StatusCode);
     }
 
+    /// <summary>Routes added later are covered too: an agent key reaches only the routes declared for agents, a read key no write.</summary>
+    [Fact]
+    public async Task Agent_and_read_keys_are_refused_on_every_route_not_declared_for_them()
+    {
+        (await _admin.PostAsync($"{_teamPath}/launch/queues", Json(new QueueInput("gpu")))).EnsureSuccessStatusCode();
+        using var agent = Client((await ServiceKeyAsync("agent", queue: "gpu")).Key);
+        using var read = Client((await ServiceKeyAsync("read")).Key);
+        var values = new Dictionary<string, string> { ["team"] = _team.Slug, ["project"] = "vision", ["collection"] = "eval-set", ["reference"] = "v0",
+            ["alias"] = "latest", ["queue"] = "gpu" };
+        var body = new { agentId = 1, status = "Running", text = "x", name = "n", url = "https://example.com/h", role = "Member", alias = "a", value = "v", queue = "gpu" };
+        var agentRoutes = new List<string>();
+        var failures = new List<string>();
+        foreach (var (endpoint, method) in ApiRoutes.All(_app.Services))
+        {
+            var needed = endpoint.Metadata.GetMetadata<Automations.Infrastructure.Api.RequiredKeyPermission>()?.Permission;
+            if (needed == KeyPermission.Agent)
+            {
+                agentRoutes.Add($"{method} {endpoint.RoutePattern.RawText}");
+                continue;
+            }
+
+            var path = ApiRoutes.Path(endpoint.RoutePattern, name => values.GetValueOrDefault(name, "1"));
+            foreach (var (client, refused) in new[] { (agent, true), (read, method != "GET" && needed != KeyPermission.Read) })
+            {
+                var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = method is "POST" or "PUT" ? JsonContent.Create(body) : null };
+                var response = await client.SendAsync(request);
+                if (refused != (response.StatusCode == HttpStatusCode.Forbidden && (await response.Content.ReadAsStringAsync()).Contains("requiredPermission")))
+                {
+                    failures.Add($"{(client == agent ? "agent" : "read")} key: {method} {path}: {(int)response.StatusCode}");
+                }
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.Equal(new[]
+        {
+            "POST /api/v1/teams/{team}/launch/agents/", "POST /api/v1/teams/{team}/launch/agents/{id:int}/heartbeat", "POST /api/v1/teams/{team}/launch/agents/{id:int}/stop",
+            "POST /api/v1/teams/{team}/launch/queues/{queue}/claim", "POST /api/v1/teams/{team}/launch/runs/{id:long}/output", "POST /api/v1/teams/{team}/launch/runs/{id:long}/status",
+        }, agentRoutes.Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public async Task Last_use_is_written_at_most_once_per_window()
     {
