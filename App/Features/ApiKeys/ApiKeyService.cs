@@ -109,10 +109,13 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Tim
 
         await RecordUseAsync(db, row, now, ct);
         var actor = row.User is { } user
-            ? new Actor(user.Id, user.UserName ?? user.Id, user.IsInstanceAdmin)
+            ? new Actor(user.Id, user.UserName ?? user.Id, user.IsInstanceAdmin && CarriesInstanceAdmin(row))
             : new Actor($"service-key:{row.Id}", $"{row.Name} (service key)");
         return new KeyCheck(actor with { Key = row.Scope() });
     }
+
+    /// <summary>Instance-wide rights (the metrics endpoint) stay with keys that are not limited to a team or to the agent protocol.</summary>
+    private static bool CarriesInstanceAdmin(ApiKey key) => key.TeamId is null && key.Permission != KeyPermission.Agent;
 
     private static async Task RecordUseAsync(AppDbContext db, ApiKey row, DateTimeOffset now, CancellationToken ct)
     {
