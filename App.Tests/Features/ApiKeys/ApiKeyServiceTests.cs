@@ -1,18 +1,23 @@
 using Automations.Features.ApiKeys;
+using Automations.Features.Teams;
+using Automations.Data;
 using Automations.Infrastructure;
 using Automations.Tests.TestInfrastructure;
 using Microsoft.EntityFrameworkCore;
 
 namespace Automations.Tests.Features.ApiKeys;
 
+/// <summary>Key limits at the service level; <see cref="ApiKeyServicePostgresTests"/> runs them again on PostgreSQL.</summary>
 public class ApiKeyServiceTests : IAsyncLifetime
 {
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
     private TestServices _services = null!;
     private TeamFixture _team = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _services = await TestServices.CreateAsync();
+        _services = await TestServices.CreateAsync(provider: Provider);
         _team = await _services.CreateTeamAsync();
     }
 
@@ -71,4 +76,30 @@ public class ApiKeyServiceTests : IAsyncLifetime
         await Assert.ThrowsAsync<ForbiddenException>(() => Keys.RevokeAsync(limited, id));
         Assert.Null((await Keys.ListAsync(_team.Admin)).Single().RevokedAt);
     }
+
+    [Fact]
+    public async Task A_service_key_reaches_its_team_with_its_permission_and_records_use_once_per_window()
+    {
+        var created = await _services.Get<ServiceKeyService>().CreateAsync(_team.Admin, _team.Slug, new ServiceKeyInput("ci", KeyPermission.Member));
+        var teams = _services.Get<TeamService>();
+
+        var actor = (await Keys.AuthenticateAsync(created.Key)).Actor!;
+        Assert.Equal(TeamRole.Member, (await teams.GetAccessAsync(actor, _team.Slug)).Role);
+        await Assert.ThrowsAsync<NotFoundException>(() => teams.GetAccessAsync(actor, $"{_team.Slug}-other"));
+        Assert.Equal([_team.Slug], (await teams.ListMineAsync(actor)).Select(t => t.Slug));
+
+        var first = _services.Clock.GetUtcNow();
+        _services.Clock.Advance(ApiKeyService.LastUseWindow - TimeSpan.FromSeconds(1));
+        await Keys.AuthenticateAsync(created.Key);
+        Assert.Equal(first, (await _services.Get<ServiceKeyService>().ListAsync(_team.Admin, _team.Slug)).Single().LastUsedAt);
+        _services.Clock.Advance(TimeSpan.FromSeconds(1));
+        await Keys.AuthenticateAsync(created.Key);
+        Assert.Equal(first + ApiKeyService.LastUseWindow, (await _services.Get<ServiceKeyService>().ListAsync(_team.Admin, _team.Slug)).Single().LastUsedAt);
+    }
+}
+
+/// <summary>Every test of <see cref="ApiKeyServiceTests"/>, on PostgreSQL.</summary>
+public sealed class ApiKeyServicePostgresTests : ApiKeyServiceTests
+{
+    protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
 }
