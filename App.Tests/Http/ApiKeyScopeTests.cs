@@ -196,6 +196,7 @@ public class ApiKeyScopeTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsJsonAsync("/api/v1/teams/beta/projects/vision/collections/c/versions", new { type = "model" })).StatusCode);
             var teams = (await client.GetFromJsonAsync<JsonArray>("/api/v1/teams"))!;
             Assert.Equal(new[] { _team.Slug }, teams.Select(t => t!["slug"]!.GetValue<string>()));
+            await AssertRefusedAsync(await client.PostAsJsonAsync("/api/v1/teams", new { name = "Gamma" }), HttpStatusCode.Forbidden, "cannot create teams");
         }
     }
 

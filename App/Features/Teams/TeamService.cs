@@ -44,6 +44,12 @@ public sealed partial class TeamService(IDbContextFactory<AppDbContext> dbFactor
     /// <summary>Any signed-in user may create a team; they become its first admin.</summary>
     public async Task<TeamSummary> CreateAsync(Actor actor, string name, string? slug = null, CancellationToken ct = default)
     {
+        if (actor.Key is { TeamId: not null })
+        {
+            // A service key is nobody who could be the new team's admin; a personal key limited to one team stays in it.
+            throw new ForbiddenException("A key limited to one team cannot create teams.");
+        }
+
         name = TextRules.Require(name, "name", multiline: false)?.Trim() ?? "";
         if (name.Length == 0)
         {
