@@ -11,8 +11,11 @@ public static class KeyPermissions
 
     /// <summary>What an endpoint needs from a key: its declaration, or read for GET and member for anything that writes.</summary>
     public static KeyPermission Needed(HttpContext context) =>
-        context.GetEndpoint()?.Metadata.GetMetadata<RequiredKeyPermission>()?.Permission
-        ?? (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) ? KeyPermission.Read : KeyPermission.Member);
+        context.GetEndpoint()?.Metadata.GetMetadata<RequiredKeyPermission>()?.Permission ?? Default(context.Request.Method);
+
+    /// <summary>Reading needs read; anything that may write needs member unless the endpoint says otherwise.</summary>
+    public static KeyPermission Default(string method) =>
+        HttpMethods.IsGet(method) || HttpMethods.IsHead(method) ? KeyPermission.Read : KeyPermission.Member;
 }
 
 /// <summary>
