@@ -23,7 +23,7 @@ public static class AgentCommand
     /// <summary>The exit code for a command line (or environment) that cannot be used, as shells use 2 for misuse.</summary>
     public const int UsageError = 2;
 
-    /// <summary>The exit code when the server refuses the agent (bad key, not an admin, unknown queue).</summary>
+    /// <summary>The exit code when the server refuses the agent (bad, expired or revoked key, a key not allowed on this queue, unknown queue).</summary>
     public const int Refused = 3;
 
     /// <summary>Checks of every option's value, from the command line or else its environment variable (see <see cref="EnvOption"/>).</summary>
@@ -53,7 +53,7 @@ public static class AgentCommand
 
     private static readonly Option<string?> ApiKeyFile = EnvOption<string?>(
         "--api-key-file", "AUTOMATIONS_API_KEY_FILE", "path",
-        $"A file holding the API key (a team admin's key or an agent key), instead of {ApiKeyVariable}", Text);
+        $"A file holding the API key (an agent key of the queue from Team Settings > Service keys, or a team admin's key), instead of {ApiKeyVariable}", Text);
 
     public static RootCommand Create()
     {

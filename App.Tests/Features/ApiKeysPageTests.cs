@@ -20,7 +20,7 @@ public class ApiKeysPageTests
 
         var key = page.WaitForElement("[data-testid=api-key-value]").TextContent.Trim();
         Assert.StartsWith("ak_", key);
-        Assert.Equal(user.UserId, (await services.Get<ApiKeyService>().AuthenticateAsync(key))?.UserId);
+        Assert.Equal(user.UserId, (await services.Get<ApiKeyService>().AuthenticateAsync(key)).Actor?.UserId);
         Assert.Contains("training-cluster", page.Markup);
 
         var again = ctx.Render<ApiKeysPage>();

@@ -12,7 +12,7 @@ namespace Automations.Tests.Http;
 
 /// <summary>
 /// Team B's admin calls every API route under team B's path with the ids of team A's things (webhook, automation,
-/// run, launch run, agent, member, key): each answer is a 404, and nothing of team A changes.
+/// run, launch run, agent, member, key, service key): each answer is a 404, and nothing of team A changes.
 /// </summary>
 public class CrossTeamIdsTests : IAsyncLifetime
 {
@@ -55,6 +55,7 @@ public class CrossTeamIdsTests : IAsyncLifetime
             var runs = await ApiRoutes.JsonAsync(await ApiRoutes.OkAsync(client.GetAsync($"{t}/projects/vision/runs")));
             var members = await ApiRoutes.JsonAsync(await ApiRoutes.OkAsync(client.GetAsync($"{t}/members")));
             var keys = await ApiRoutes.JsonAsync(await ApiRoutes.OkAsync(client.GetAsync("/api/v1/api-keys")));
+            var serviceKey = await ApiRoutes.JsonAsync(await ApiRoutes.OkAsync(client.PostAsJsonAsync($"{t}/service-keys", new { name = "ci", permission = "read" })));
             _idsOfA["webhook"] = hook.GetProperty("id").GetInt32().ToString();
             _idsOfA["automation"] = automation.GetProperty("summary").GetProperty("id").GetInt32().ToString();
             _idsOfA["run"] = runs.GetProperty("items")[0].GetProperty("id").GetInt64().ToString();
@@ -62,6 +63,7 @@ public class CrossTeamIdsTests : IAsyncLifetime
             _idsOfA["agentId"] = agent.GetProperty("agentId").GetInt32().ToString();
             _idsOfA["userId"] = members.EnumerateArray().First(m => m.GetProperty("role").GetString() == "Member").GetProperty("userId").GetString()!;
             _idsOfA["key"] = keys.EnumerateArray().First().GetProperty("id").GetInt32().ToString();
+            _idsOfA["serviceKey"] = serviceKey.GetProperty("summary").GetProperty("id").GetInt32().ToString();
         }
     }
 
@@ -83,6 +85,7 @@ public class CrossTeamIdsTests : IAsyncLifetime
         "id" when routePrefix.Contains("/launch/runs") => _idsOfA["launchRun"],
         "id" when routePrefix.Contains("/launch/agents") => _idsOfA["agentId"],
         "id" when routePrefix.Contains("/api-keys") => _idsOfA["key"],
+        "id" when routePrefix.Contains("/service-keys") => _idsOfA["serviceKey"],
         _ => null,
     };
 
@@ -140,5 +143,6 @@ public class CrossTeamIdsTests : IAsyncLifetime
         Assert.True(launchRun is { CancelRequested: false, Status: LaunchRunStatus.Claimed, OutputTail: "" });
         Assert.True(await db.TeamMembers.AnyAsync(m => m.UserId == _idsOfA["userId"] && m.Team.Slug == _a.Slug));
         Assert.True(await db.ApiKeys.AnyAsync(k => k.Id == int.Parse(_idsOfA["key"]) && k.RevokedAt == null));
+        Assert.True(await db.ApiKeys.AnyAsync(k => k.Id == int.Parse(_idsOfA["serviceKey"]) && k.RevokedAt == null));
     }
 }

@@ -126,10 +126,10 @@ public class LaunchApiTests : IAsyncLifetime
         Assert.Equal(200, page!["total"]!.GetValue<int>());
     }
 
-    private async Task<(AgentRunner Runner, HttpClient Http)> AgentAsync(int maxRuns, HttpMessageHandler? flaky = null)
+    private async Task<(AgentRunner Runner, HttpClient Http)> AgentAsync(int maxRuns, HttpMessageHandler? flaky = null, string? apiKey = null)
     {
         var http = flaky is null ? _app.CreateClient() : new HttpClient(flaky) { BaseAddress = _app.Server.BaseAddress };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await _app.ApiKeyAsync(_team.Admin));
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey ?? await _app.ApiKeyAsync(_team.Admin));
         var client = new AgentClient(http, _team.Slug, NullLogger.Instance) { InitialBackoff = TimeSpan.FromMilliseconds(50), MaxBackoff = TimeSpan.FromMilliseconds(200) };
         var runner = new AgentRunner(client, new AgentSettings
         {
@@ -221,6 +221,27 @@ public class LaunchApiTests : IAsyncLifetime
         var run = await RunAsync(admin, id);
         Assert.Equal((LaunchRunStatus.Finished, 0), (run.Run.Status, run.Run.ExitCode));
         Assert.Equal("done\n", run.OutputTail);
+    }
+
+    [Fact]
+    public async Task An_agent_with_an_agent_service_key_of_its_queue_runs_a_job_to_the_end()
+    {
+        using var admin = await _app.ApiClientAsync(_team.Admin);
+        await CreateJobAsync(admin, "ok", "echo done");
+        await admin.PostAsync($"{_launch}/queues", Json(new QueueInput("gpu")));
+        var id = await LaunchAsync(admin, "ok");
+        var created = await admin.PostAsync($"/api/v1/teams/{_team.Slug}/service-keys", Json(new { name = "gpu-box", permission = "agent", queue = "gpu" }));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var key = (await created.Content.ReadFromJsonAsync<JsonObject>())!["key"]!.GetValue<string>();
+        var (agent, http) = await AgentAsync(maxRuns: 1, apiKey: key);
+        using var _ = http;
+
+        await agent.RunAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        var run = await RunAsync(admin, id);
+        Assert.Equal((LaunchRunStatus.Finished, 0, "done\n"), (run.Run.Status, run.Run.ExitCode, run.OutputTail));
+        var agents = (await admin.GetFromJsonAsync<JsonArray>($"{_launch}/agents"))!;
+        Assert.Equal("gpu-box (service key)", agents.Single()!["registeredBy"]!.GetValue<string>());
     }
 
     /// <summary>Refuses the first requests as if the server were down, then lets everything through.</summary>

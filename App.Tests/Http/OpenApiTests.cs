@@ -18,6 +18,10 @@ public class OpenApiTests
         Assert.Contains("/api/v1/teams/{team}/projects/{project}/collections/{collection}/versions", paths);
         Assert.Contains("/api/v1/teams/{team}/webhooks/{id}/test", paths);
         Assert.DoesNotContain(paths, p => p.StartsWith("/Account", StringComparison.Ordinal));
+        var logVersion = document.GetProperty("paths").GetProperty("/api/v1/teams/{team}/projects/{project}/collections/{collection}/versions").GetProperty("post");
+        Assert.Contains("API key permission: `artifacts`.", logVersion.GetProperty("description").GetString());
+        var claim = document.GetProperty("paths").GetProperty("/api/v1/teams/{team}/launch/queues/{queue}/claim").GetProperty("post");
+        Assert.Contains("API key permission: `agent`.", claim.GetProperty("description").GetString());
         var page = await client.GetAsync("/api/docs/");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Contains("scalar.js", await page.Content.ReadAsStringAsync());

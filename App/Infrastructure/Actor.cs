@@ -8,6 +8,9 @@ public sealed record Actor(string UserId, string UserName, bool IsInstanceAdmin 
 {
     public const string InstanceAdminClaim = "automations:instance_admin";
 
+    /// <summary>The limits of the API key the caller came with; null when nothing narrows the user's own access.</summary>
+    public KeyScope? Key { get; init; }
+
     /// <summary>
     /// Lets API endpoints take the caller as a parameter (<c>(string team, Actor actor, …) =&gt;</c>). Their group requires an
     /// authenticated caller, so it is always there; an endpoint outside such a group answers 400 without one.
@@ -22,7 +25,7 @@ public sealed record Actor(string UserId, string UserName, bool IsInstanceAdmin 
             return null;
         }
 
-        return new Actor(id, principal.Identity.Name ?? id, principal.HasClaim(InstanceAdminClaim, "true"));
+        return new Actor(id, principal.Identity.Name ?? id, principal.HasClaim(InstanceAdminClaim, "true")) { Key = KeyScope.FromPrincipal(principal) };
     }
 }
 

@@ -25,6 +25,9 @@ public sealed class ApiKeyAuthenticationHandler(
     /// <summary>Set when this request's address is refused; the challenge then answers 429 instead of 401.</summary>
     private TimeSpan? _retryAfter;
 
+    /// <summary>Why a real key was refused (revoked, expired), for the 401's detail.</summary>
+    private string? _refusal;
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var address = ClientAddress.Of(Context);
@@ -40,8 +43,15 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        var actor = await apiKeys.AuthenticateAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
-        if (actor is null)
+        var check = await apiKeys.AuthenticateAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
+        if (check.Refusal is { } refusal)
+        {
+            // A real key, revoked or expired: its holder learns why; not a guess, so not counted against the address.
+            _refusal = refusal;
+            return AuthenticateResult.Fail(refusal);
+        }
+
+        if (check.Actor is not { } actor)
         {
             if (failures.RecordFailure(address))
             {
@@ -55,6 +65,11 @@ public sealed class ApiKeyAuthenticationHandler(
         if (actor.IsInstanceAdmin)
         {
             claims.Add(new Claim(Actor.InstanceAdminClaim, "true"));
+        }
+
+        if (actor.Key is { } scope)
+        {
+            claims.AddRange(scope.ToClaims());
         }
 
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
@@ -76,7 +91,7 @@ public sealed class ApiKeyAuthenticationHandler(
             type = "https://tools.ietf.org/html/rfc9110#section-15.5.2",
             title = "Unauthorized",
             status = 401,
-            detail = "Send a valid API key as 'Authorization: Bearer <key>'. Create one on your account page.",
+            detail = _refusal ?? "Send a valid API key as 'Authorization: Bearer <key>'. Create one on your account page.",
         }, options: null, contentType: "application/problem+json");
     }
 }

@@ -57,6 +57,16 @@ public sealed class ArtifactService(
     /// <summary>The caller's access to a project, in one query on the path every project request takes.</summary>
     internal static async Task<ProjectAccess> ProjectAccessAsync(AppDbContext db, Actor actor, string team, string project, CancellationToken ct)
     {
+        if (actor.Key is not null)
+        {
+            // A limited key's access is the team service's to judge (its team, its permission); then the project is looked up.
+            var access = await TeamService.GetAccessAsync(db, actor, team, ct);
+            var found = await db.Projects.Where(p => p.TeamId == access.TeamId && p.Name == project)
+                .Select(p => new { p.Id, p.Name, p.Description }).FirstOrDefaultAsync(ct)
+                ?? throw new NotFoundException($"Project '{project}' not found.");
+            return new ProjectAccess(access, found.Id, found.Name, found.Description);
+        }
+
         var row = await db.Projects.Where(p => p.Name == project && p.Team.Slug == team)
             .Select(p => new
             {

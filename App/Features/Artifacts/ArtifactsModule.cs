@@ -37,7 +37,7 @@ public static class ArtifactsModule
         {
             var created = await service.CreateCollectionAsync(actor, team, project, body.Name, body.Type, body.Description, ct);
             return Results.Created($"{ApiEndpoints.Prefix}/teams/{team}/projects/{project}/collections/{created.Name}", created);
-        });
+        }).RequiresKey(KeyPermission.Artifacts);
         collections.MapGet("/{collection}", (string team, string project, string collection, Actor actor, ArtifactService service, CancellationToken ct) =>
             service.GetCollectionAsync(actor, team, project, collection, ct));
 
@@ -50,13 +50,13 @@ public static class ArtifactsModule
             var logged = await service.LogVersionAsync(actor, team, project, collection, body, idempotencyKey, ct);
             var location = $"{ApiEndpoints.Prefix}/teams/{team}/projects/{project}/collections/{collection}/versions/{logged.Version.Version}";
             return logged.Created ? Results.Created(location, logged.Version) : Results.Ok(logged.Version);
-        }).WithSummary("Log a version").WithDescription("Send Idempotency-Key to make retries safe: a repeat returns the first result (200) and creates nothing.");
+        }).RequiresKey(KeyPermission.Artifacts).WithSummary("Log a version").WithDescription("Send Idempotency-Key to make retries safe: a repeat returns the first result (200) and creates nothing.");
         versions.MapGet("/{reference}", (string team, string project, string collection, string reference, Actor actor, ArtifactService service, CancellationToken ct) =>
             service.GetVersionAsync(actor, team, project, collection, reference, ct));
         versions.MapPost("/{reference}/aliases", (string team, string project, string collection, string reference, AddAliasRequest body, Actor actor, ArtifactService service, CancellationToken ct) =>
-            service.AddAliasAsync(actor, team, project, collection, reference, body.Alias, ct));
+            service.AddAliasAsync(actor, team, project, collection, reference, body.Alias, ct)).RequiresKey(KeyPermission.Artifacts);
         versions.MapDelete("/{reference}/aliases/{alias}", (string team, string project, string collection, string reference, string alias, Actor actor, ArtifactService service, CancellationToken ct) =>
-            service.RemoveAliasAsync(actor, team, project, collection, reference, alias, ct));
+            service.RemoveAliasAsync(actor, team, project, collection, reference, alias, ct)).RequiresKey(KeyPermission.Artifacts);
 
         projects.MapGet("/{project}/events", (string team, string project, Actor actor, ArtifactService service, CancellationToken ct, [AsParameters] PageRequest paging) =>
             service.ListEventsAsync(actor, team, project, paging, ct));

@@ -62,7 +62,7 @@ public static class AutomationsModule
             return Results.NoContent();
         });
         group.MapPost("/preview", (string team, PreviewRequest body, HttpContext http, Actor actor, AutomationService service, CancellationToken ct) =>
-            service.PreviewAsync(actor, team, Project(http), body.EventType, body.Collection, body.AliasPattern, body.PayloadTemplate, ct));
+            service.PreviewAsync(actor, team, Project(http), body.EventType, body.Collection, body.AliasPattern, body.PayloadTemplate, ct)).RequiresKey(KeyPermission.Read);
     }
 }
 

@@ -13,7 +13,10 @@ using static Automations.Features.Launch.LaunchRules;
 
 namespace Automations.Features.Launch;
 
-/// <summary>The agent protocol: register, heartbeat, claim, report status and output, stop; and giving silent agents' runs back to their queues. Agents act with an admin's API key.</summary>
+/// <summary>
+/// The agent protocol: register, heartbeat, claim, report status and output, stop; and giving silent agents' runs back to their queues.
+/// Agents act with an agent key of their queue (a team service key, or an admin's personal key limited to it) or an admin's key.
+/// </summary>
 public sealed class AgentService(
     IDbContextFactory<AppDbContext> dbFactory,
     SecretService secrets,
@@ -43,6 +46,7 @@ public sealed class AgentService(
         var access = await RequireAgentAsync(db, actor, team, ct);
         var queue = await db.LaunchQueues.Where(q => q.TeamId == access.TeamId && q.Name == registration.Queue).Select(q => new { q.Id, q.Name }).FirstOrDefaultAsync(ct)
             ?? throw new NotFoundException($"Queue '{registration.Queue}' not found.");
+        RequireKeyQueue(actor, queue.Id, queue.Name);
         var name = string.IsNullOrWhiteSpace(registration.Name) ? $"agent-{Guid.NewGuid():N}"[..14] : TextRules.Require(registration.Name, "name", multiline: false)!.Trim();
         if (name.Length > MaxNameLength)
         {
@@ -75,7 +79,7 @@ public sealed class AgentService(
         var access = await RequireAgentAsync(db, actor, team, ct);
         await using (var tx = await db.BeginWriteTransactionAsync(ct))
         {
-            var touched = await db.LaunchAgents.Where(a => a.Id == agentId && a.TeamId == access.TeamId)
+            var touched = await AgentsOf(db, actor, access.TeamId).Where(a => a.Id == agentId)
                 .ExecuteUpdateAsync(s => s.SetProperty(a => a.LastHeartbeatAt, clock.GetUtcNow()).SetProperty(a => a.StoppedAt, (DateTimeOffset?)null), ct);
             await tx.CommitAsync(ct);
             if (touched == 0)
@@ -94,7 +98,7 @@ public sealed class AgentService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await RequireAgentAsync(db, actor, team, ct);
-        var stopped = await db.WriteStatementAsync(() => db.LaunchAgents.Where(a => a.Id == agentId && a.TeamId == access.TeamId)
+        var stopped = await db.WriteStatementAsync(() => AgentsOf(db, actor, access.TeamId).Where(a => a.Id == agentId)
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.StoppedAt, clock.GetUtcNow()), ct), ct);
         if (stopped == 0)
         {
@@ -116,7 +120,8 @@ public sealed class AgentService(
         var access = await RequireAgentAsync(db, actor, team, ct);
         var queueId = await db.LaunchQueues.Where(q => q.TeamId == access.TeamId && q.Name == queue).Select(q => (int?)q.Id).FirstOrDefaultAsync(ct)
             ?? throw new NotFoundException($"Queue '{queue}' not found.");
-        if (!await db.LaunchAgents.AnyAsync(a => a.Id == agentId && a.TeamId == access.TeamId, ct))
+        RequireKeyQueue(actor, queueId, queue);
+        if (!await AgentsOf(db, actor, access.TeamId).AnyAsync(a => a.Id == agentId, ct))
         {
             throw new NotFoundException($"Agent {agentId} not found.");
         }
@@ -192,7 +197,7 @@ public sealed class AgentService(
         await using (var tx = await db.BeginWriteTransactionAsync(ct))
         {
             await db.LockAsync(RunLock(runId), ct);
-            var run = await HeldRunAsync(db, access.TeamId, runId, report.AgentId, ct);
+            var run = await HeldRunAsync(db, actor, access.TeamId, runId, report.AgentId, ct);
             switch (report.Status)
             {
                 case LaunchRunStatus.Running when run.Status == LaunchRunStatus.Claimed:
@@ -223,7 +228,7 @@ public sealed class AgentService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await RequireAgentAsync(db, actor, team, ct);
-        var environmentJson = await db.LaunchRuns.Where(r => r.Id == runId && r.TeamId == access.TeamId).Select(r => r.JobVersion.EnvironmentJson).FirstOrDefaultAsync(ct)
+        var environmentJson = await RunsOf(db, actor, access.TeamId).Where(r => r.Id == runId).Select(r => r.JobVersion.EnvironmentJson).FirstOrDefaultAsync(ct)
             ?? throw new NotFoundException($"Launch run {runId} not found.");
         // Program output is whatever the job printed: kept, but made storable (no NUL, no lone surrogate).
         var text = TextRules.Sanitize((chunk.Text ?? "").Replace('\0', '\uFFFD'));
@@ -235,7 +240,7 @@ public sealed class AgentService(
 
         await using var tx = await db.BeginWriteTransactionAsync(ct);
         await db.LockAsync(RunLock(runId), ct);
-        var run = await HeldRunAsync(db, access.TeamId, runId, chunk.AgentId, ct);
+        var run = await HeldRunAsync(db, actor, access.TeamId, runId, chunk.AgentId, ct);
         var tail = run.OutputTail + text;
         run.OutputTail = tail.Length > MaxOutputChars ? tail[^MaxOutputChars..] : tail;
         run.UpdatedAt = clock.GetUtcNow();
@@ -349,17 +354,43 @@ public sealed class AgentService(
 
     /// <summary>
     /// Agents receive the secret values of a job's environment and run the team's commands, so, as with
-    /// GitHub's self-hosted runners, only a team admin's key may act as one.
+    /// GitHub's self-hosted runners, only a team admin's key, or an agent key an admin made, may act as one.
     /// </summary>
     private static async Task<TeamAccess> RequireAgentAsync(AppDbContext db, Actor actor, string team, CancellationToken ct)
     {
         var access = await TeamService.GetAccessAsync(db, actor, team, ct);
-        return access.IsAdmin ? access : throw new ForbiddenException("Agents run with a team admin's API key: they receive the secrets of the jobs they run.");
+        return access.IsAdmin ? access : throw new ForbiddenException(
+            "Agents run with an agent key of their queue (Team Settings → Service keys) or a team admin's key: they receive the secrets of the jobs they run.");
     }
 
-    private static async Task<LaunchRun> HeldRunAsync(AppDbContext db, int teamId, long runId, int agentId, CancellationToken ct)
+    /// <summary>The one queue an agent key serves; null when the caller is not limited to a queue.</summary>
+    private static int? KeyQueue(Actor actor) => actor.Key is { Permission: KeyPermission.Agent } key ? key.QueueId ?? -1 : null;
+
+    /// <summary>An agent key acts on its own queue only; naming another is refused outright (the caller chose it in the URL).</summary>
+    private static void RequireKeyQueue(Actor actor, int queueId, string queueName)
     {
-        var run = await db.LaunchRuns.FirstOrDefaultAsync(r => r.Id == runId && r.TeamId == teamId, ct)
+        if (KeyQueue(actor) is { } own && own != queueId)
+        {
+            throw new ForbiddenException($"This agent key serves another queue; it cannot act on queue '{queueName}'.");
+        }
+    }
+
+    /// <summary>The team's agents the caller may act for: an agent key sees only its queue's, the rest do not exist for it.</summary>
+    private static IQueryable<LaunchAgent> AgentsOf(AppDbContext db, Actor actor, int teamId)
+    {
+        var agents = db.LaunchAgents.Where(a => a.TeamId == teamId);
+        return KeyQueue(actor) is { } queue ? agents.Where(a => a.QueueId == queue) : agents;
+    }
+
+    private static IQueryable<LaunchRun> RunsOf(AppDbContext db, Actor actor, int teamId)
+    {
+        var runs = db.LaunchRuns.Where(r => r.TeamId == teamId);
+        return KeyQueue(actor) is { } queue ? runs.Where(r => r.QueueId == queue) : runs;
+    }
+
+    private static async Task<LaunchRun> HeldRunAsync(AppDbContext db, Actor actor, int teamId, long runId, int agentId, CancellationToken ct)
+    {
+        var run = await RunsOf(db, actor, teamId).FirstOrDefaultAsync(r => r.Id == runId, ct)
             ?? throw new NotFoundException($"Launch run {runId} not found.");
         if (run.AgentId != agentId || run.Status is not (LaunchRunStatus.Claimed or LaunchRunStatus.Running))
         {

@@ -74,7 +74,7 @@ public static class LaunchModule
         // The agent protocol: 200 with a run, or 204 when the queue is empty.
         queues.MapPost("/{queue}/claim", async (string team, string queue, AgentRequest body, Actor actor, AgentService service, CancellationToken ct) =>
             await service.ClaimAsync(actor, team, queue, body.AgentId, ct) is { } run ? Results.Ok(run) : Results.NoContent())
-            .Produces<ClaimedRun>().Produces(StatusCodes.Status204NoContent);
+            .Produces<ClaimedRun>().Produces(StatusCodes.Status204NoContent).RequiresKey(KeyPermission.Agent);
 
         var runs = endpoints.MapApiGroup("teams/{team}/launch/runs", "Launch runs");
         runs.MapGet("/", (string team, Actor actor, LaunchRunService service, CancellationToken ct, [AsParameters] PageRequest paging,
@@ -85,9 +85,9 @@ public static class LaunchModule
         runs.MapPost("/{id:long}/cancel", (string team, long id, Actor actor, LaunchRunService service, CancellationToken ct) =>
             service.CancelAsync(actor, team, id, ct));
         runs.MapPost("/{id:long}/status", (string team, long id, StatusReport body, Actor actor, AgentService service, CancellationToken ct) =>
-            service.ReportStatusAsync(actor, team, id, body, ct));
+            service.ReportStatusAsync(actor, team, id, body, ct)).RequiresKey(KeyPermission.Agent);
         runs.MapPost("/{id:long}/output", (string team, long id, OutputChunk body, Actor actor, AgentService service, CancellationToken ct) =>
-            service.AppendOutputAsync(actor, team, id, body, ct));
+            service.AppendOutputAsync(actor, team, id, body, ct)).RequiresKey(KeyPermission.Agent);
 
         var agents = endpoints.MapApiGroup("teams/{team}/launch/agents", "Launch agents");
         agents.MapGet("/", (string team, Actor actor, AgentService service, CancellationToken ct) =>
@@ -96,14 +96,14 @@ public static class LaunchModule
         {
             var registered = await service.RegisterAgentAsync(actor, team, body, ct);
             return Results.Created($"{ApiEndpoints.Prefix}/teams/{team}/launch/agents/{registered.AgentId}", registered);
-        });
+        }).RequiresKey(KeyPermission.Agent);
         agents.MapPost("/{id:int}/heartbeat", (string team, int id, Actor actor, AgentService service, CancellationToken ct) =>
-            service.HeartbeatAsync(actor, team, id, ct));
+            service.HeartbeatAsync(actor, team, id, ct)).RequiresKey(KeyPermission.Agent);
         agents.MapPost("/{id:int}/stop", async (string team, int id, Actor actor, AgentService service, CancellationToken ct) =>
         {
             await service.StopAgentAsync(actor, team, id, ct);
             return Results.NoContent();
-        });
+        }).RequiresKey(KeyPermission.Agent);
         return endpoints;
     }
 }

@@ -26,16 +26,30 @@ public sealed partial class TeamService(IDbContextFactory<AppDbContext> dbFactor
     public async Task<IReadOnlyList<TeamSummary>> ListMineAsync(Actor actor, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.TeamMembers
-            .Where(m => m.UserId == actor.UserId)
+        if (actor.Key is { IsServiceKey: true } service)
+        {
+            var role = ServiceKeyRole(service);
+            return await db.Teams.Where(t => t.Id == service.TeamId).Select(t => new TeamSummary(t.Id, t.Slug, t.Name, role)).ToListAsync(ct);
+        }
+
+        var keyTeam = actor.Key?.TeamId;
+        var teams = await db.TeamMembers
+            .Where(m => m.UserId == actor.UserId && (keyTeam == null || m.TeamId == keyTeam))
             .OrderBy(m => m.Team.Name)
             .Select(m => new TeamSummary(m.TeamId, m.Team.Slug, m.Team.Name, m.Role))
             .ToListAsync(ct);
+        return teams.Select(t => t with { Role = Capped(t.Role, actor.Key) }).ToList();
     }
 
     /// <summary>Any signed-in user may create a team; they become its first admin.</summary>
     public async Task<TeamSummary> CreateAsync(Actor actor, string name, string? slug = null, CancellationToken ct = default)
     {
+        if (actor.Key is { TeamId: not null })
+        {
+            // A service key is nobody who could be the new team's admin; a personal key limited to one team stays in it.
+            throw new ForbiddenException("A key limited to one team cannot create teams.");
+        }
+
         name = TextRules.Require(name, "name", multiline: false)?.Trim() ?? "";
         if (name.Length == 0)
         {
@@ -73,20 +87,52 @@ public sealed partial class TeamService(IDbContextFactory<AppDbContext> dbFactor
         return await GetAccessAsync(db, actor, slug, ct);
     }
 
+    /// <remarks>
+    /// The one place an API key's limits meet team roles: a key limited to another team finds nothing (404, as for an
+    /// outsider), a service key is its team's member with its own permission, and a personal key's permission lowers the
+    /// user's role of the moment but never raises it.
+    /// </remarks>
     internal static async Task<TeamAccess> GetAccessAsync(AppDbContext db, Actor actor, string slug, CancellationToken ct)
     {
-        var access = await db.TeamMembers
-            .Where(m => m.UserId == actor.UserId && m.Team.Slug == slug)
-            .Select(m => new TeamAccess(m.TeamId, m.Team.Slug, m.Team.Name, m.Role))
-            .FirstOrDefaultAsync(ct);
+        TeamAccess? access;
+        if (actor.Key is { IsServiceKey: true } service)
+        {
+            access = await db.Teams.Where(t => t.Id == service.TeamId && t.Slug == slug)
+                .Select(t => new TeamAccess(t.Id, t.Slug, t.Name, TeamRole.Member))
+                .FirstOrDefaultAsync(ct);
+            access = access is null ? null : access with { Role = ServiceKeyRole(service) };
+        }
+        else
+        {
+            var keyTeam = actor.Key?.TeamId;
+            access = await db.TeamMembers
+                .Where(m => m.UserId == actor.UserId && m.Team.Slug == slug && (keyTeam == null || m.TeamId == keyTeam))
+                .Select(m => new TeamAccess(m.TeamId, m.Team.Slug, m.Team.Name, m.Role))
+                .FirstOrDefaultAsync(ct);
+            access = access is null ? null : access with { Role = Capped(access.Role, actor.Key) };
+        }
+
         return access ?? throw new NotFoundException($"Team '{slug}' not found.");
     }
 
     internal static async Task<TeamAccess> RequireAdminAsync(AppDbContext db, Actor actor, string slug, CancellationToken ct)
     {
         var access = await GetAccessAsync(db, actor, slug, ct);
-        return access.IsAdmin ? access : throw new ForbiddenException();
+        if (access.IsAdmin)
+        {
+            return access;
+        }
+
+        throw actor.Key is { Permission: < KeyPermission.Admin } key
+            ? new ForbiddenException($"This API key has the '{KeyScope.Name(key.Permission)}' permission; this call needs 'admin'.")
+            : new ForbiddenException();
     }
+
+    /// <summary>A personal key's permission below admin makes its user a plain member; admin and agent keep the user's role.</summary>
+    internal static TeamRole Capped(TeamRole role, KeyScope? key) => key is { Permission: < KeyPermission.Admin } ? TeamRole.Member : role;
+
+    /// <summary>An admin or agent service key acts with an admin's reach (an agent's is narrowed to its queue elsewhere).</summary>
+    private static TeamRole ServiceKeyRole(KeyScope key) => key.Permission is KeyPermission.Admin or KeyPermission.Agent ? TeamRole.Admin : TeamRole.Member;
 
     public async Task<IReadOnlyList<MemberSummary>> ListMembersAsync(Actor actor, string slug, CancellationToken ct = default)
     {

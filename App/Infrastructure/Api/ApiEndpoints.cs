@@ -8,12 +8,13 @@ public static class ApiEndpoints
     public const string Policy = "Api";
 
     /// <summary>
-    /// A group under /api/v1 with what every API route shares: API-key authentication,
-    /// problem-details errors, and the OpenAPI tag.
+    /// A group under /api/v1 with what every API route shares: API-key authentication, the key's permission
+    /// (<see cref="KeyPermissionFilter"/>), problem-details errors, and the OpenAPI tag.
     /// </summary>
     public static RouteGroupBuilder MapApiGroup(this IEndpointRouteBuilder endpoints, string path, string tag) =>
         endpoints.MapGroup($"{Prefix}/{path.TrimStart('/')}")
             .RequireAuthorization(Policy)
+            .AddEndpointFilter<KeyPermissionFilter>()
             .AddEndpointFilter<ProblemDetailsFilter>()
             .WithTags(tag)
             .DisableAntiforgery();

@@ -17,6 +17,15 @@ public static class OpenApiSetup
                 document.Info.Description = "Authenticate with `Authorization: Bearer <API key>` (create a key under Settings → API keys). Errors are RFC 7807 problem details.";
                 return Task.CompletedTask;
             });
+            // Each operation says what a limited key needs for it, from the same declaration the key filter enforces.
+            options.AddOperationTransformer((operation, context, _) =>
+            {
+                var needed = context.Description.ActionDescriptor.EndpointMetadata.OfType<RequiredKeyPermission>().FirstOrDefault()?.Permission
+                    ?? KeyPermissions.Default(context.Description.HttpMethod ?? "");
+                var line = $"API key permission: `{KeyScope.Name(needed)}`.";
+                operation.Description = string.IsNullOrEmpty(operation.Description) ? line : $"{operation.Description}\n\n{line}";
+                return Task.CompletedTask;
+            });
         });
         return services;
     }
