@@ -57,6 +57,11 @@ public sealed class ApiKeyAuthenticationHandler(
             claims.Add(new Claim(Actor.InstanceAdminClaim, "true"));
         }
 
+        if (actor.Origin?.Via is { } via)
+        {
+            claims.Add(new Claim(Actor.ViaClaim, via));
+        }
+
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }

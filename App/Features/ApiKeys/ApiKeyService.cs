@@ -84,7 +84,8 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Tim
             await db.SaveChangesAsync(ct);
         }
 
-        return new Actor(row.UserId, row.User.UserName ?? row.UserId, row.User.IsInstanceAdmin);
+        // The key's public prefix says which key made a change (audit log); the key itself is never kept.
+        return new Actor(row.UserId, row.User.UserName ?? row.UserId, row.User.IsInstanceAdmin) { Origin = new ActorOrigin(null, null, ActorOrigin.ApiKey(row.Prefix)) };
     }
 
     private static string HashKey(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));

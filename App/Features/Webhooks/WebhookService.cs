@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Automations.Data;
+using Automations.Features.Audit;
 using Automations.Features.Secrets;
 using Automations.Features.Teams;
 using Automations.Infrastructure;
@@ -75,7 +76,8 @@ public sealed class WebhookService(
         var webhook = new Webhook { TeamId = access.TeamId, CreatedAt = now };
         await ApplyAsync(db, access.TeamId, webhook, input, actor, ct);
         db.Webhooks.Add(webhook);
-        await db.SaveChangesAsync(ct);
+        await db.SaveThenRecordAsync(() => db.Record(clock, actor, access.TeamId, AuditActions.WebhookCreated,
+            AuditTarget.Of(AuditTargets.Webhook, webhook.Id, webhook.Name), new { url = webhook.Url, webhook.SecretId, webhook.AccessTokenSecretId }), ct);
         return await GetAsync(actor, teamSlug, webhook.Id, ct);
     }
 
@@ -86,6 +88,8 @@ public sealed class WebhookService(
         var webhook = await db.Webhooks.FirstOrDefaultAsync(w => w.TeamId == access.TeamId && w.Id == id, ct)
             ?? throw new NotFoundException($"Webhook {id} not found.");
         await ApplyAsync(db, access.TeamId, webhook, input, actor, ct);
+        db.Record(clock, actor, access.TeamId, AuditActions.WebhookUpdated, AuditTarget.Of(AuditTargets.Webhook, webhook.Id, webhook.Name), AuditLog.Changes(db.Entry(webhook),
+            [nameof(Webhook.Name), nameof(Webhook.Url), nameof(Webhook.SecretId), nameof(Webhook.AccessTokenSecretId)]));
         await db.SaveChangesAsync(ct);
         return await GetAsync(actor, teamSlug, webhook.Id, ct);
     }
@@ -94,11 +98,13 @@ public sealed class WebhookService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await TeamService.RequireAdminAsync(db, actor, teamSlug, ct);
-        var deleted = await db.Webhooks.Where(w => w.TeamId == access.TeamId && w.Id == id).ExecuteDeleteAsync(ct);
-        if (deleted == 0)
-        {
-            throw new NotFoundException($"Webhook {id} not found.");
-        }
+        var webhook = db.Webhooks.Where(w => w.TeamId == access.TeamId && w.Id == id);
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
+        var name = await webhook.Select(w => w.Name).FirstOrDefaultAsync(ct) ?? throw new NotFoundException($"Webhook {id} not found.");
+        await webhook.ExecuteDeleteAsync(ct);
+        db.Record(clock, actor, access.TeamId, AuditActions.WebhookDeleted, AuditTarget.Of(AuditTargets.Webhook, id, name));
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
     }
 
     /// <summary>
@@ -117,6 +123,7 @@ public sealed class WebhookService(
         (webhook.ConsecutiveFailures, webhook.FailingSince, webhook.FailedRunsSinceFailing) = (0, null, 0);
         webhook.UpdatedAt = now;
         webhook.UpdatedBy = actor.UserName;
+        db.Record(clock, actor, access.TeamId, AuditActions.WebhookEnabled, AuditTarget.Of(AuditTargets.Webhook, webhook.Id, webhook.Name));
         await db.SaveChangesAsync(ct);
         await db.AutomationRuns
             .Where(r => r.WebhookId == id && (r.Status == Dispatch.RunStatus.Pending || r.Status == Dispatch.RunStatus.Retrying) && r.NextAttemptAt == null)
