@@ -127,6 +127,7 @@ public class AuditLogTests : IAsyncLifetime
         var entries = (await EntriesAsync()).Where(e => e.TargetType == AuditTargets.Webhook).ToList();
         Assert.Equal([AuditActions.WebhookCreated, AuditActions.WebhookUpdated, AuditActions.WebhookEnabled, AuditActions.WebhookDeleted], entries.Select(e => e.Action));
         Assert.All(entries, e => Assert.Equal((hook.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "CI"), (e.TargetId, e.TargetName)));
+        Assert.Equal("https://hooks.example.com/a", Details(entries[0])["url"]!.GetValue<string>());
         var changes = Details(entries[1]);
         Assert.Equal(["url", "secretId"], changes.Select(p => p.Key));
         Assert.Equal("https://hooks.example.com/b", changes["url"]!["to"]!.GetValue<string>());
@@ -145,7 +146,7 @@ public class AuditLogTests : IAsyncLifetime
         Assert.Equal([AuditActions.SlackCreated, AuditActions.SlackUpdated, AuditActions.SlackDeleted], entries.Select(e => e.Action));
         var changes = Details(entries[1]);
         Assert.Equal("#ml-alerts", changes["channel"]!["to"]!.GetValue<string>());
-        Assert.Equal("changed", changes["protectedCredential"]!.GetValue<string>());
+        Assert.Equal("changed", changes["credential"]!.GetValue<string>());
         Assert.DoesNotContain("never-logged", await WholeLogAsync());
     }
 

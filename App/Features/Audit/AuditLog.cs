@@ -84,7 +84,8 @@ public static class AuditLog
             var property = entry.Property(name);
             if (property.IsModified && !Equals(property.OriginalValue, property.CurrentValue))
             {
-                changes[JsonNamingPolicy.CamelCase.ConvertName(name)] = "changed";
+                // "ProtectedCredential" is stored encrypted; the entry names what it is, the credential.
+                changes[JsonNamingPolicy.CamelCase.ConvertName(name.StartsWith("Protected", StringComparison.Ordinal) ? name["Protected".Length..] : name)] = "changed";
             }
         }
 

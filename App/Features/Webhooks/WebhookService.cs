@@ -77,7 +77,7 @@ public sealed class WebhookService(
         await ApplyAsync(db, access.TeamId, webhook, input, actor, ct);
         db.Webhooks.Add(webhook);
         await db.SaveThenRecordAsync(() => db.Record(clock, actor, access.TeamId, AuditActions.WebhookCreated,
-            AuditTarget.Of(AuditTargets.Webhook, webhook.Id, webhook.Name), new { url = webhook.Url, webhook.SecretId, webhook.AccessTokenSecretId }), ct);
+            AuditTarget.Of(AuditTargets.Webhook, webhook.Id, webhook.Name), new { url = webhook.Url, secret = input.SecretName, accessToken = input.AccessTokenName }), ct);
         return await GetAsync(actor, teamSlug, webhook.Id, ct);
     }
 
