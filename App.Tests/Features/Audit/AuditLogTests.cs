@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Automations.Data;
 using Automations.Features.Artifacts;
 using Automations.Features.Audit;
 using Automations.Features.Automations;
@@ -15,16 +16,18 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Automations.Tests.Features.Audit;
 
-/// <summary>What each area's changes write to the audit log, over a real SQLite file.</summary>
+/// <summary>What each area's changes write to the audit log, over a real SQLite file (<see cref="AuditLogPostgresTests"/>: PostgreSQL).</summary>
 public class AuditLogTests : IAsyncLifetime
 {
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
     private TestServices _services = null!;
     private TeamFixture _team = null!;
     private int _teamId;
 
     public async ValueTask InitializeAsync()
     {
-        _services = await TestServices.CreateAsync();
+        _services = await TestServices.CreateAsync(provider: Provider);
         _services.Resolver.Map("hooks.example.com", "93.184.216.34");
         _team = await _services.CreateTeamAsync();
         _teamId = (await _services.Get<TeamService>().GetAccessAsync(_team.Admin, _team.Slug)).TeamId;
@@ -254,4 +257,9 @@ public class AuditLogTests : IAsyncLifetime
         await using var check = await _services.DbFactory.CreateDbContextAsync();
         Assert.Equal(_team.Admin.UserName, (await check.AuditEntries.SingleAsync(e => e.Id == entry.Id)).ActorName);
     }
+}
+
+public sealed class AuditLogPostgresTests : AuditLogTests
+{
+    protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
 }
