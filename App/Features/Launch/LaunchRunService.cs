@@ -102,7 +102,7 @@ public sealed class LaunchRunService(
             }
 
             run.UpdatedAt = now;
-            db.Record(clock, actor, access.TeamId, AuditActions.LaunchCancelled, AuditTarget.Of(AuditTargets.LaunchRun, run.Id, null), new { status = run.Status.ToString() });
+            db.Record(clock, actor, access.TeamId, AuditActions.LaunchCancelled, AuditTarget.Of(AuditTargets.LaunchRun, run.Id, null), new { status = run.Status.ToString(), run.CancelRequested });
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }

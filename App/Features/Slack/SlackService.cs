@@ -89,7 +89,12 @@ public sealed class SlackService(
         var integration = db.SlackIntegrations.Where(s => s.TeamId == access.TeamId && s.Id == id);
         await using var tx = await db.BeginWriteTransactionAsync(ct);
         var name = await integration.Select(s => s.Name).FirstOrDefaultAsync(ct) ?? throw new NotFoundException($"Slack integration {id} not found.");
-        await integration.ExecuteDeleteAsync(ct);
+        // Deleted by someone else meanwhile: not found, and nothing recorded.
+        if (await integration.ExecuteDeleteAsync(ct) == 0)
+        {
+            throw new NotFoundException($"Slack integration {id} not found.");
+        }
+
         db.Record(clock, actor, access.TeamId, AuditActions.SlackDeleted, AuditTarget.Of(AuditTargets.Slack, id, name));
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);

@@ -101,7 +101,12 @@ public sealed class WebhookService(
         var webhook = db.Webhooks.Where(w => w.TeamId == access.TeamId && w.Id == id);
         await using var tx = await db.BeginWriteTransactionAsync(ct);
         var name = await webhook.Select(w => w.Name).FirstOrDefaultAsync(ct) ?? throw new NotFoundException($"Webhook {id} not found.");
-        await webhook.ExecuteDeleteAsync(ct);
+        // Deleted by someone else meanwhile: not found, and nothing recorded.
+        if (await webhook.ExecuteDeleteAsync(ct) == 0)
+        {
+            throw new NotFoundException($"Webhook {id} not found.");
+        }
+
         db.Record(clock, actor, access.TeamId, AuditActions.WebhookDeleted, AuditTarget.Of(AuditTargets.Webhook, id, name));
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
