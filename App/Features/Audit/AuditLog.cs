@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Automations.Data;
 using Automations.Infrastructure;
@@ -46,9 +47,11 @@ public static class AuditLog
     /// For a change that creates a row whose id the database makes: saves the change, then the entry
     /// <paramref name="record"/> adds (now that the id is known), in one transaction (the caller's, if one is open).
     /// </summary>
-    public static async Task SaveThenRecordAsync(this AppDbContext db, Action record, CancellationToken ct)
+    public static async Task SaveThenRecordAsync(this AppDbContext db, Action record, CancellationToken ct,
+        [CallerMemberName] string caller = "", [CallerFilePath] string file = "")
     {
-        var own = db.Database.CurrentTransaction is null ? await db.BeginWriteTransactionAsync(ct) : null;
+        // The caller's name, not this helper's, is what a slow write gate logs as its holder.
+        var own = db.Database.CurrentTransaction is null ? await db.BeginWriteTransactionAsync(ct, caller, file) : null;
         await using (own)
         {
             await db.SaveChangesAsync(ct);
