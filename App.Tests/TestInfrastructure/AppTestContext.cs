@@ -18,6 +18,7 @@ public sealed class AppTestContext : BunitContext
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         Services.AddScoped<CurrentActor>();
+        Services.AddScoped<CircuitOrigin>();
         // Monaco needs a browser; component tests type into the plain text area the editor falls back to.
         Services.AddSingleton(new Automations.Features.Automations.JsonEditorOptions { UseMonaco = false });
         Services.AddFallbackServiceProvider(services.Provider);

@@ -14,6 +14,7 @@ public static class UiSetup
         // Notices at the bottom left: at the top right they covered the pages' main buttons (New automation).
         services.AddMudServices(c => c.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomLeft);
         services.AddScoped<CurrentActor>();
+        services.AddScoped<CircuitOrigin>();
         return services;
     }
 

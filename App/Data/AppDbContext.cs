@@ -1,5 +1,6 @@
 using Automations.Features.ApiKeys;
 using Automations.Features.Artifacts;
+using Automations.Features.Audit;
 using Automations.Features.Automations;
 using Automations.Features.Dispatch;
 using Automations.Features.Launch;
@@ -53,6 +54,21 @@ public class AppDbContext : IdentityDbContext<ApplicationUser>, IDataProtectionK
     public DbSet<LaunchQueue> LaunchQueues => Set<LaunchQueue>();
     public DbSet<LaunchRun> LaunchRuns => Set<LaunchRun>();
     public DbSet<LaunchAgent> LaunchAgents => Set<LaunchAgent>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+
+    /// <summary>Refuses, as a whole, a save that would change or delete an audit entry: the audit log is append-only.</summary>
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        AuditEntry.RefuseRewrites(ChangeTracker);
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    /// <inheritdoc cref="SaveChanges(bool)"/>
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        AuditEntry.RefuseRewrites(ChangeTracker);
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -1,5 +1,6 @@
 using Automations.Features.ApiKeys;
 using Automations.Features.Artifacts;
+using Automations.Features.Audit;
 using Automations.Features.Automations;
 using Automations.Features.Dispatch;
 using Automations.Features.Launch;
@@ -22,7 +23,8 @@ public static class FeatureModules
         .AddArtifacts()
         .AddAutomations()
         .AddDispatch(configuration)
-        .AddLaunch(configuration);
+        .AddLaunch(configuration)
+        .AddAudit();
 
     public static IEndpointRouteBuilder MapFeatures(this IEndpointRouteBuilder endpoints)
     {
@@ -35,6 +37,7 @@ public static class FeatureModules
         endpoints.MapAutomations();
         endpoints.MapDispatch();
         endpoints.MapLaunch();
+        endpoints.MapAudit();
         return endpoints;
     }
 }

@@ -72,6 +72,11 @@ public sealed class ApiKeyAuthenticationHandler(
             claims.AddRange(scope.ToClaims());
         }
 
+        if (actor.Origin?.Via is { } via)
+        {
+            claims.Add(new Claim(Actor.ViaClaim, via));
+        }
+
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }

@@ -1,3 +1,4 @@
+using Automations.Features.Audit;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -60,6 +61,13 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Tim
         var (key, row) = Mint(input.Name, actor.UserName, clock.GetUtcNow());
         (row.UserId, row.TeamId, row.Permission, row.QueueId, row.ExpiresAt) = (actor.UserId, scope.TeamId, input.Permission, scope.QueueId, scope.ExpiresAt);
         db.ApiKeys.Add(row);
+        if (scope.TeamId is { } teamId)
+        {
+            // A personal key limited to a team acts in that team: its admins see it made in the audit log.
+            db.Record(clock, actor, teamId, AuditActions.KeyCreated, AuditTarget.Of(AuditTargets.ApiKey, row.Prefix, row.Name),
+                new { kind = "personal key", permission = row.Permission.ToString(), queue = input.Queue, expiresAt = row.ExpiresAt });
+        }
+
         await using (var tx = await db.BeginWriteTransactionAsync(ct))
         {
             await db.SaveChangesAsync(ct);
@@ -73,7 +81,7 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Tim
     {
         RefuseTeamLimitedKey(actor);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await RevokeAsync(db, db.ApiKeys.Where(k => k.Id == id && k.UserId == actor.UserId), clock.GetUtcNow(), ct);
+        await RevokeAsync(db, db.ApiKeys.Where(k => k.Id == id && k.UserId == actor.UserId), actor, clock, ct);
     }
 
     /// <summary>
@@ -111,7 +119,8 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Tim
         var actor = row.User is { } user
             ? new Actor(user.Id, user.UserName ?? user.Id, user.IsInstanceAdmin && CarriesInstanceAdmin(row))
             : new Actor($"service-key:{row.Id}", $"{row.Name} (service key)");
-        return new KeyCheck(actor with { Key = row.Scope() });
+        // The key's public prefix says which key made a change (audit log); the key itself is never kept.
+        return new KeyCheck(actor with { Key = row.Scope(), Origin = new ActorOrigin(null, null, ActorOrigin.ApiKey(row.Prefix)) });
     }
 
     /// <summary>Instance-wide rights (the metrics endpoint) stay with keys that are not limited to a team or to the agent protocol.</summary>
@@ -145,10 +154,15 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Tim
         return (key, new ApiKey { Name = name, Prefix = $"{KeyPrefix}{id}", Hash = HashKey(key), CreatedBy = createdBy, CreatedAt = now });
     }
 
-    internal static async Task RevokeAsync(AppDbContext db, IQueryable<ApiKey> keys, DateTimeOffset now, CancellationToken ct)
+    internal static async Task RevokeAsync(AppDbContext db, IQueryable<ApiKey> keys, Actor actor, TimeProvider clock, CancellationToken ct)
     {
         var key = await keys.FirstOrDefaultAsync(ct) ?? throw new NotFoundException("API key not found.");
-        key.RevokedAt ??= now;
+        if (key.RevokedAt is null && key.TeamId is { } teamId)
+        {
+            db.Record(clock, actor, teamId, AuditActions.KeyRevoked, AuditTarget.Of(AuditTargets.ApiKey, key.Prefix, key.Name));
+        }
+
+        key.RevokedAt ??= clock.GetUtcNow();
         await using var tx = await db.BeginWriteTransactionAsync(ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);

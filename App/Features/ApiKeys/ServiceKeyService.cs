@@ -1,3 +1,4 @@
+using Automations.Features.Audit;
 using Automations.Data;
 using Automations.Features.Teams;
 using Automations.Infrastructure;
@@ -31,6 +32,8 @@ public sealed class ServiceKeyService(IDbContextFactory<AppDbContext> dbFactory,
         var (key, row) = ApiKeyService.Mint(input.Name, actor.UserName, now);
         (row.TeamId, row.Permission, row.QueueId, row.ExpiresAt) = (access.TeamId, input.Permission, scope.QueueId, scope.ExpiresAt);
         db.ApiKeys.Add(row);
+        db.Record(clock, actor, access.TeamId, AuditActions.KeyCreated, AuditTarget.Of(AuditTargets.ApiKey, row.Prefix, row.Name),
+            new { kind = "service key", permission = row.Permission.ToString(), queue = input.Queue, expiresAt = row.ExpiresAt });
         await using (var tx = await db.BeginWriteTransactionAsync(ct))
         {
             await db.SaveChangesAsync(ct);
@@ -45,7 +48,7 @@ public sealed class ServiceKeyService(IDbContextFactory<AppDbContext> dbFactory,
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await RequireKeyAdminAsync(db, actor, team, ct);
-        await ApiKeyService.RevokeAsync(db, db.ApiKeys.Where(k => k.Id == id && k.TeamId == access.TeamId && k.UserId == null), clock.GetUtcNow(), ct);
+        await ApiKeyService.RevokeAsync(db, db.ApiKeys.Where(k => k.Id == id && k.TeamId == access.TeamId && k.UserId == null), actor, clock, ct);
     }
 
     /// <summary>A team admin, and a person: a service key that could mint service keys would survive its own revocation.</summary>

@@ -1,4 +1,5 @@
 using Automations.Data;
+using Automations.Features.Audit;
 using Automations.Features.Artifacts;
 using Automations.Features.Automations.Actions;
 using Automations.Features.Secrets;
@@ -136,6 +137,9 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
 
             db.Automations.Add(automation);
             await SaveAsync(db, automation.Name, scope, ct);
+            Audit(db, actor, scope, AuditActions.AutomationCreated, automation,
+                new() { ["eventType"] = automation.EventType, ["actionType"] = automation.ActionType, ["enabled"] = automation.Enabled });
+            await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }
 
@@ -148,6 +152,7 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         var scope = await ScopeAsync(db, actor, team, project, write: true, ct);
         var automation = await LiveAsync(db, scope, id, ct);
         await ApplyAsync(db, scope, automation, input, actor, ct);
+        Audit(db, actor, scope, AuditActions.AutomationUpdated, automation, AuditLog.Changes(db.Entry(automation), AuditedFields));
         await SaveAsync(db, automation.Name, scope, ct);
         return await GetAsync(actor, team, project, id, ct);
     }
@@ -160,6 +165,7 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         automation.Enabled = enabled;
         automation.UpdatedAt = clock.GetUtcNow();
         automation.UpdatedBy = actor.UserName;
+        Audit(db, actor, scope, enabled ? AuditActions.AutomationEnabled : AuditActions.AutomationDisabled, automation);
         await db.SaveChangesAsync(ct);
     }
 
@@ -172,6 +178,7 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         automation.DeletedAt = clock.GetUtcNow();
         automation.Enabled = false;
         automation.UpdatedBy = actor.UserName;
+        Audit(db, actor, scope, AuditActions.AutomationDeleted, automation);
         await db.SaveChangesAsync(ct);
     }
 
@@ -386,6 +393,22 @@ public sealed class AutomationService(IDbContextFactory<AppDbContext> dbFactory,
         automation.Enabled = input.Enabled;
         automation.UpdatedAt = clock.GetUtcNow();
         automation.UpdatedBy = actor.UserName;
+    }
+
+    /// <summary>What an edit of an automation records (old and new values): its trigger and action, never a secret's value (templates hold references).</summary>
+    private static readonly string[] AuditedFields =
+    [
+        nameof(Automation.Name), nameof(Automation.Description), nameof(Automation.EventType), nameof(Automation.CollectionId), nameof(Automation.AliasPattern),
+        nameof(Automation.ActionType), nameof(Automation.WebhookId), nameof(Automation.PayloadTemplate), nameof(Automation.JobId), nameof(Automation.JobVersion),
+        nameof(Automation.QueueId), nameof(Automation.DestinationProjectId), nameof(Automation.Settings), nameof(Automation.Enabled),
+    ];
+
+    /// <summary>Records a change to an automation, with the project it belongs to (or "team" scope).</summary>
+    private void Audit(AppDbContext db, Actor actor, Scope scope, string action, Automation automation, Dictionary<string, object?>? details = null)
+    {
+        details ??= [];
+        details[scope.ProjectName is null ? "scope" : "project"] = scope.ProjectName ?? "team";
+        db.Record(clock, actor, scope.Team.TeamId, action, AuditTarget.Of(AuditTargets.Automation, automation.Id, automation.Name), details);
     }
 
     private static ConflictException NameTaken(string name, Scope scope) =>

@@ -1,6 +1,7 @@
 using Automations.Infrastructure.Live;
 using System.Text.Json;
 using Automations.Data;
+using Automations.Features.Audit;
 using Automations.Features.Artifacts;
 using Automations.Infrastructure;
 using Automations.Features.Teams;
@@ -98,10 +99,19 @@ public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, I
         var access = await ArtifactService.ProjectAccessAsync(db, actor, team, project, ct);
         var run = db.AutomationRuns.Where(r => r.ProjectId == access.ProjectId && r.Id == runId);
         var now = clock.GetUtcNow();
-        if (await db.WriteStatementAsync(() => Redeliver(run.Where(r => r.Status == RunStatus.Succeeded || r.Status == RunStatus.Failed), now, ct), ct) == 0)
+        await using (var tx = await db.BeginWriteTransactionAsync(ct))
         {
-            _ = await run.Select(r => (long?)r.Id).FirstOrDefaultAsync(ct) ?? throw new NotFoundException($"Run {runId} not found.");
-            throw new ConflictException("status", "Only a finished run (Succeeded or Failed) can be redelivered; this one is still in progress.");
+            // The conditional UPDATE and its audit entry commit together; a second click finds the run in progress and records nothing.
+            if (await Redeliver(run.Where(r => r.Status == RunStatus.Succeeded || r.Status == RunStatus.Failed), now, ct) == 0)
+            {
+                _ = await run.Select(r => (long?)r.Id).FirstOrDefaultAsync(ct) ?? throw new NotFoundException($"Run {runId} not found.");
+                throw new ConflictException("status", "Only a finished run (Succeeded or Failed) can be redelivered; this one is still in progress.");
+            }
+
+            db.Record(clock, actor, access.Team.TeamId, AuditActions.RunRedelivered,
+                AuditTarget.Of(AuditTargets.Run, runId, await run.Select(r => r.Automation.Name).FirstAsync(ct)), new { project });
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
         }
 
         changes.Publish(new Change(ChangeKind.Run, access.Team.TeamId, runId, access.ProjectId));
@@ -156,6 +166,9 @@ public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, I
                 }
             }
 
+            db.Record(clock, actor, access.TeamId, AuditActions.WebhookRecovered, AuditTarget.Of(AuditTargets.Webhook, webhookId, await WebhookNameAsync(db, webhookId, ct)),
+                new { since, queued = queued.Count });
+            await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }
 
@@ -175,6 +188,9 @@ public sealed class DispatchService(IDbContextFactory<AppDbContext> dbFactory, I
             .SetProperty(r => r.NextAttemptAt, due)
             .SetProperty(r => r.CompletedAt, (DateTimeOffset?)null)
             .SetProperty(r => r.UpdatedAt, due), ct);
+
+    private static Task<string> WebhookNameAsync(AppDbContext db, int webhookId, CancellationToken ct) =>
+        db.Webhooks.Where(w => w.Id == webhookId).Select(w => w.Name).FirstAsync(ct);
 
     private static async Task RequireWebhookAsync(AppDbContext db, int teamId, int webhookId, CancellationToken ct)
     {

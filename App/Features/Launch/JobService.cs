@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Automations.Data;
+using Automations.Features.Audit;
 using Automations.Features.Artifacts;
 using Automations.Features.Secrets;
 using Automations.Features.Teams;
@@ -47,6 +48,7 @@ public sealed class JobService(
         var version = await NewVersionAsync(db, access.TeamId, input.Version, actor, now, "version.", ct);
         version.Number = 0;
         db.LaunchJobs.Add(new LaunchJob { TeamId = access.TeamId, Name = name, Description = description, CreatedAt = now, CreatedBy = actor.UserName, Versions = [version] });
+        db.Record(clock, actor, access.TeamId, AuditActions.JobCreated, AuditTarget.Of(AuditTargets.Job, name, name), VersionDetails(version));
         await SaveUniqueAsync(db, "name", $"A job named '{name}' already exists in this team.", ct);
         return await GetJobAsync(actor, team, name, ct);
     }
@@ -64,6 +66,7 @@ public sealed class JobService(
         await db.LockAsync($"launch-job:{jobId}", ct);
         version.Number = (await db.LaunchJobVersions.Where(v => v.JobId == jobId).MaxAsync(v => (int?)v.Number, ct) ?? -1) + 1;
         db.LaunchJobVersions.Add(version);
+        db.Record(clock, actor, access.TeamId, AuditActions.JobVersionAdded, AuditTarget.Of(AuditTargets.Job, job, job), VersionDetails(version));
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return View(version);
@@ -83,8 +86,21 @@ public sealed class JobService(
         }
 
         db.LaunchJobs.Remove(row);
+        db.Record(clock, actor, access.TeamId, AuditActions.JobDeleted, AuditTarget.Of(AuditTargets.Job, row.Name, row.Name));
         await db.SaveChangesAsync(ct);
     }
+
+    /// <summary>
+    /// A version as the audit log records it: its number, program and the names of its environment variables, not their
+    /// values nor the arguments, where someone may have typed a credential instead of a ${SECRET} reference.
+    /// </summary>
+    private static object VersionDetails(LaunchJobVersion version) => new
+    {
+        version = version.Number,
+        program = version.Program,
+        arguments = (JsonSerializer.Deserialize<List<string>>(version.ArgumentsJson) ?? []).Count,
+        environment = (JsonSerializer.Deserialize<Dictionary<string, string>>(version.EnvironmentJson) ?? []).Keys.Order(StringComparer.Ordinal).ToList(),
+    };
 
     private static IQueryable<JobSummary> JobSummaries(AppDbContext db, int teamId, string? name) =>
         db.LaunchJobs.Where(j => j.TeamId == teamId && (name == null || j.Name == name)).OrderBy(j => j.Name).Select(j => new JobSummary(

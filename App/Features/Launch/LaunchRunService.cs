@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Automations.Data;
+using Automations.Features.Audit;
 using Automations.Features.Artifacts;
 using Automations.Features.Teams;
 using Automations.Infrastructure;
@@ -68,11 +69,8 @@ public sealed class LaunchRunService(
             Status = LaunchRunStatus.Queued, CreatedAt = now, UpdatedAt = now, CreatedBy = actor.UserName,
         };
         db.LaunchRuns.Add(run);
-        await using (var tx = await db.BeginWriteTransactionAsync(ct))
-        {
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
-        }
+        await db.SaveThenRecordAsync(() => db.Record(clock, actor, access.TeamId, AuditActions.LaunchStarted, AuditTarget.Of(AuditTargets.LaunchRun, run.Id, $"{request.Job} v{version.Number}"),
+            new { queue, project = request.Project, job = request.Job, version = version.Number }), ct);
 
         return await Summaries(db.LaunchRuns.Where(r => r.Id == run.Id)).FirstAsync(ct);
     }
@@ -104,6 +102,7 @@ public sealed class LaunchRunService(
             }
 
             run.UpdatedAt = now;
+            db.Record(clock, actor, access.TeamId, AuditActions.LaunchCancelled, AuditTarget.Of(AuditTargets.LaunchRun, run.Id, null), new { status = run.Status.ToString(), run.CancelRequested });
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }

@@ -1,4 +1,5 @@
 using Automations.Data;
+using Automations.Features.Audit;
 using Automations.Features.Artifacts;
 using Automations.Features.Teams;
 using Automations.Infrastructure;
@@ -60,6 +61,7 @@ public sealed class QueueService(
             CreatedAt = clock.GetUtcNow(),
             CreatedBy = actor.UserName,
         });
+        db.Record(clock, actor, access.TeamId, AuditActions.QueueCreated, AuditTarget.Of(AuditTargets.Queue, name, name), new { resourceType });
         await SaveUniqueAsync(db, "name", $"A queue named '{name}' already exists in this team.", ct);
         return await GetQueueAsync(actor, team, name, ct);
     }
@@ -78,6 +80,7 @@ public sealed class QueueService(
         }
 
         db.LaunchQueues.Remove(row);
+        db.Record(clock, actor, access.TeamId, AuditActions.QueueDeleted, AuditTarget.Of(AuditTargets.Queue, row.Name, row.Name));
         await db.SaveChangesAsync(ct);
     }
 

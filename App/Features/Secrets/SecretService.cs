@@ -1,4 +1,5 @@
 using Automations.Data;
+using Automations.Features.Audit;
 using Automations.Features.Teams;
 using Automations.Infrastructure;
 using Microsoft.AspNetCore.DataProtection;
@@ -47,6 +48,8 @@ public sealed class SecretService(IDbContextFactory<AppDbContext> dbFactory, IDa
             UpdatedAt = clock.GetUtcNow(),
         };
         db.TeamSecrets.Add(secret);
+        // Secrets are addressed by name; the value is never recorded.
+        db.Record(clock, actor, access.TeamId, AuditActions.SecretCreated, AuditTarget.Of(AuditTargets.Secret, name, name));
         await db.SaveChangesAsync(ct);
         return new SecretSummary(secret.Id, secret.Name, secret.UpdatedBy, secret.UpdatedAt, []);
     }
@@ -62,6 +65,7 @@ public sealed class SecretService(IDbContextFactory<AppDbContext> dbFactory, IDa
         secret.ProtectedValue = _protector.Protect(value);
         secret.UpdatedBy = actor.UserName;
         secret.UpdatedAt = clock.GetUtcNow();
+        db.Record(clock, actor, access.TeamId, AuditActions.SecretValueReplaced, AuditTarget.Of(AuditTargets.Secret, secret.Name, secret.Name));
         await db.SaveChangesAsync(ct);
     }
 
@@ -89,6 +93,7 @@ public sealed class SecretService(IDbContextFactory<AppDbContext> dbFactory, IDa
         }
 
         db.TeamSecrets.Remove(secret);
+        db.Record(clock, actor, access.TeamId, AuditActions.SecretDeleted, AuditTarget.Of(AuditTargets.Secret, secret.Name, secret.Name));
         await db.SaveChangesAsync(ct);
     }
 

@@ -1,4 +1,5 @@
 using Automations.Data;
+using Automations.Features.Audit;
 using Automations.Features.Secrets;
 using Automations.Features.Teams;
 using Automations.Features.Webhooks;
@@ -56,7 +57,9 @@ public sealed class SlackService(
         var integration = new SlackIntegration { TeamId = access.TeamId, CreatedAt = clock.GetUtcNow() };
         await ApplyAsync(db, access.TeamId, integration, input, actor, ct);
         db.SlackIntegrations.Add(integration);
-        await SaveAsync(db, integration.Name, ct);
+        // The credential (webhook URL or bot token) is never recorded: its kind is.
+        await SaveAsync(integration.Name, () => db.SaveThenRecordAsync(() => db.Record(clock, actor, access.TeamId, AuditActions.SlackCreated,
+            AuditTarget.Of(AuditTargets.Slack, integration.Id, integration.Name), new { integration.Channel, integration.Kind }), ct));
         return await GetAsync(actor, teamSlug, integration.Id, ct);
     }
 
@@ -72,7 +75,9 @@ public sealed class SlackService(
         }
 
         await ApplyAsync(db, access.TeamId, integration, input, actor, ct);
-        await SaveAsync(db, integration.Name, ct);
+        db.Record(clock, actor, access.TeamId, AuditActions.SlackUpdated, AuditTarget.Of(AuditTargets.Slack, integration.Id, integration.Name), AuditLog.Changes(db.Entry(integration),
+            [nameof(SlackIntegration.Name), nameof(SlackIntegration.Channel), nameof(SlackIntegration.Kind)], [nameof(SlackIntegration.ProtectedCredential)]));
+        await SaveAsync(integration.Name, () => db.SaveChangesAsync(ct));
         return await GetAsync(actor, teamSlug, integration.Id, ct);
     }
 
@@ -81,10 +86,18 @@ public sealed class SlackService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await TeamService.RequireAdminAsync(db, actor, teamSlug, ct);
-        if (await db.SlackIntegrations.Where(s => s.TeamId == access.TeamId && s.Id == id).ExecuteDeleteAsync(ct) == 0)
+        var integration = db.SlackIntegrations.Where(s => s.TeamId == access.TeamId && s.Id == id);
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
+        var name = await integration.Select(s => s.Name).FirstOrDefaultAsync(ct) ?? throw new NotFoundException($"Slack integration {id} not found.");
+        // Deleted by someone else meanwhile: not found, and nothing recorded.
+        if (await integration.ExecuteDeleteAsync(ct) == 0)
         {
             throw new NotFoundException($"Slack integration {id} not found.");
         }
+
+        db.Record(clock, actor, access.TeamId, AuditActions.SlackDeleted, AuditTarget.Of(AuditTargets.Slack, id, name));
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
     }
 
     /// <summary>The Test button: posts a short message to the channel and says what Slack answered. Shares the webhook tests' per-user budget.</summary>
@@ -146,11 +159,11 @@ public sealed class SlackService(
         integration.UpdatedBy = actor.UserName;
     }
 
-    private static async Task SaveAsync(AppDbContext db, string name, CancellationToken ct)
+    private static async Task SaveAsync(string name, Func<Task> save)
     {
         try
         {
-            await db.SaveChangesAsync(ct);
+            await save();
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Automations.Data;
+using Automations.Features.Audit;
 using Automations.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -76,7 +77,7 @@ public sealed partial class TeamService(IDbContextFactory<AppDbContext> dbFactor
         var team = new Team { Slug = slug, Name = name, CreatedAt = now };
         team.Members.Add(new TeamMember { UserId = actor.UserId, Role = TeamRole.Admin, AddedAt = now });
         db.Teams.Add(team);
-        await db.SaveChangesAsync(ct);
+        await db.SaveThenRecordAsync(() => db.Record(clock, actor, team.Id, AuditActions.TeamCreated, AuditTarget.Of(AuditTargets.Team, team.Slug, team.Name)), ct);
         return new TeamSummary(team.Id, team.Slug, team.Name, TeamRole.Admin);
     }
 
@@ -165,6 +166,7 @@ public sealed partial class TeamService(IDbContextFactory<AppDbContext> dbFactor
 
         var member = new TeamMember { TeamId = access.TeamId, UserId = user.Id, Role = role, AddedAt = clock.GetUtcNow() };
         db.TeamMembers.Add(member);
+        db.Record(clock, actor, access.TeamId, AuditActions.MemberAdded, AuditTarget.Of(AuditTargets.Member, user.Id, user.UserName), new { role = role.ToString() });
         await db.SaveChangesAsync(ct);
         return new MemberSummary(user.Id, user.UserName ?? user.Id, user.Email, role, member.AddedAt);
     }
@@ -183,7 +185,10 @@ public sealed partial class TeamService(IDbContextFactory<AppDbContext> dbFactor
             await EnsureAnotherAdminAsync(db, access.TeamId, userId, ct);
         }
 
+        var from = member.Role;
         member.Role = role;
+        db.Record(clock, actor, access.TeamId, AuditActions.MemberRoleChanged, AuditTarget.Of(AuditTargets.Member, userId, await UserNameAsync(db, userId, ct)),
+            new { role = new { from = from.ToString(), to = role.ToString() } });
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
     }
@@ -203,9 +208,14 @@ public sealed partial class TeamService(IDbContextFactory<AppDbContext> dbFactor
         }
 
         db.TeamMembers.Remove(member);
+        db.Record(clock, actor, access.TeamId, AuditActions.MemberRemoved, AuditTarget.Of(AuditTargets.Member, userId, await UserNameAsync(db, userId, ct)),
+            new { role = member.Role.ToString() });
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
     }
+
+    private static async Task<string?> UserNameAsync(AppDbContext db, string userId, CancellationToken ct) =>
+        await db.Users.Where(u => u.Id == userId).Select(u => u.UserName).FirstOrDefaultAsync(ct);
 
     private static async Task EnsureAnotherAdminAsync(AppDbContext db, int teamId, string userId, CancellationToken ct)
     {

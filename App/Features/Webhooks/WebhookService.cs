@@ -2,6 +2,7 @@ using Automations.Infrastructure.Live;
 using System.Text;
 using System.Text.Json;
 using Automations.Data;
+using Automations.Features.Audit;
 using Automations.Features.Secrets;
 using Automations.Features.Teams;
 using Automations.Infrastructure;
@@ -77,7 +78,8 @@ public sealed class WebhookService(
         var webhook = new Webhook { TeamId = access.TeamId, CreatedAt = now };
         await ApplyAsync(db, access.TeamId, webhook, input, actor, ct);
         db.Webhooks.Add(webhook);
-        await db.SaveChangesAsync(ct);
+        await db.SaveThenRecordAsync(() => db.Record(clock, actor, access.TeamId, AuditActions.WebhookCreated,
+            AuditTarget.Of(AuditTargets.Webhook, webhook.Id, webhook.Name), new { url = webhook.Url, secret = input.SecretName, accessToken = input.AccessTokenName }), ct);
         return await GetAsync(actor, teamSlug, webhook.Id, ct);
     }
 
@@ -88,6 +90,8 @@ public sealed class WebhookService(
         var webhook = await db.Webhooks.FirstOrDefaultAsync(w => w.TeamId == access.TeamId && w.Id == id, ct)
             ?? throw new NotFoundException($"Webhook {id} not found.");
         await ApplyAsync(db, access.TeamId, webhook, input, actor, ct);
+        db.Record(clock, actor, access.TeamId, AuditActions.WebhookUpdated, AuditTarget.Of(AuditTargets.Webhook, webhook.Id, webhook.Name), AuditLog.Changes(db.Entry(webhook),
+            [nameof(Webhook.Name), nameof(Webhook.Url), nameof(Webhook.SecretId), nameof(Webhook.AccessTokenSecretId)]));
         await db.SaveChangesAsync(ct);
         return await GetAsync(actor, teamSlug, webhook.Id, ct);
     }
@@ -96,12 +100,18 @@ public sealed class WebhookService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await TeamService.RequireAdminAsync(db, actor, teamSlug, ct);
-        var deleted = await db.Webhooks.Where(w => w.TeamId == access.TeamId && w.Id == id).ExecuteDeleteAsync(ct);
-        if (deleted == 0)
+        var webhook = db.Webhooks.Where(w => w.TeamId == access.TeamId && w.Id == id);
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
+        var name = await webhook.Select(w => w.Name).FirstOrDefaultAsync(ct) ?? throw new NotFoundException($"Webhook {id} not found.");
+        // Deleted by someone else meanwhile: not found, and nothing recorded.
+        if (await webhook.ExecuteDeleteAsync(ct) == 0)
         {
             throw new NotFoundException($"Webhook {id} not found.");
         }
 
+        db.Record(clock, actor, access.TeamId, AuditActions.WebhookDeleted, AuditTarget.Of(AuditTargets.Webhook, id, name));
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         changes.Publish(new Change(ChangeKind.Webhook, access.TeamId, id, WebhookId: id));
     }
 
@@ -121,6 +131,7 @@ public sealed class WebhookService(
         (webhook.ConsecutiveFailures, webhook.FailingSince, webhook.FailedRunsSinceFailing) = (0, null, 0);
         webhook.UpdatedAt = now;
         webhook.UpdatedBy = actor.UserName;
+        db.Record(clock, actor, access.TeamId, AuditActions.WebhookEnabled, AuditTarget.Of(AuditTargets.Webhook, webhook.Id, webhook.Name));
         await db.SaveChangesAsync(ct);
         await db.AutomationRuns
             .Where(r => r.WebhookId == id && (r.Status == Dispatch.RunStatus.Pending || r.Status == Dispatch.RunStatus.Retrying) && r.NextAttemptAt == null)

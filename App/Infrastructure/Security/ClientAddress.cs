@@ -13,6 +13,13 @@ public static class ClientAddress
     /// </summary>
     public static string Of(HttpContext context) => context.Connection.RemoteIpAddress is { } address ? Key(address) : "unknown";
 
+    /// <summary>
+    /// The client's whole address, as the audit log records it (an IPv4-mapped address as IPv4), or null when the server
+    /// knows none. Like <see cref="Of"/>, the proxy's address behind a reverse proxy unless forwarded headers are configured.
+    /// </summary>
+    public static string? Exact(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { } address ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString() : null;
+
     internal static string Key(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6)
