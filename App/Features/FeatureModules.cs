@@ -3,6 +3,7 @@ using Automations.Features.Artifacts;
 using Automations.Features.Automations;
 using Automations.Features.Dispatch;
 using Automations.Features.Launch;
+using Automations.Features.Retention;
 using Automations.Features.Secrets;
 using Automations.Features.Slack;
 using Automations.Features.Teams;
@@ -22,7 +23,8 @@ public static class FeatureModules
         .AddArtifacts()
         .AddAutomations()
         .AddDispatch(configuration)
-        .AddLaunch(configuration);
+        .AddLaunch(configuration)
+        .AddRetention(configuration);
 
     public static IEndpointRouteBuilder MapFeatures(this IEndpointRouteBuilder endpoints)
     {

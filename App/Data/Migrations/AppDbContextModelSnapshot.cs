@@ -239,6 +239,8 @@ namespace Automations.Data.Migrations
 
                     b.HasIndex("CollectionId");
 
+                    b.HasIndex("CreatedAt");
+
                     b.HasIndex("VersionId");
 
                     b.HasIndex("ProjectId", "Id");
@@ -330,6 +332,8 @@ namespace Automations.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("UserId", "Key")
                         .IsUnique();
@@ -569,6 +573,8 @@ namespace Automations.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CompletedAt");
+
                     b.HasIndex("EventId");
 
                     b.HasIndex("MessageId")
@@ -645,6 +651,8 @@ namespace Automations.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("StartedAt");
 
                     b.HasIndex("RunId", "Number");
 
@@ -908,6 +916,10 @@ namespace Automations.Data.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("AutomationRunId");
+
+                    b.HasIndex("EndedAt");
+
+                    b.HasIndex("EventId");
 
                     b.HasIndex("JobVersionId");
 

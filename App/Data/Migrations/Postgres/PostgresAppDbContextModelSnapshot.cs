@@ -253,6 +253,8 @@ namespace Automations.Data.Migrations.Postgres
 
                     b.HasIndex("CollectionId");
 
+                    b.HasIndex("CreatedAt");
+
                     b.HasIndex("VersionId");
 
                     b.HasIndex("ProjectId", "Id");
@@ -348,6 +350,8 @@ namespace Automations.Data.Migrations.Postgres
                         .HasColumnType("bigint");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("UserId", "Key")
                         .IsUnique();
@@ -593,6 +597,8 @@ namespace Automations.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CompletedAt");
+
                     b.HasIndex("EventId");
 
                     b.HasIndex("MessageId")
@@ -671,6 +677,8 @@ namespace Automations.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("StartedAt");
 
                     b.HasIndex("RunId", "Number");
 
@@ -944,6 +952,10 @@ namespace Automations.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("AutomationRunId");
+
+                    b.HasIndex("EndedAt");
+
+                    b.HasIndex("EventId");
 
                     b.HasIndex("JobVersionId");
 
