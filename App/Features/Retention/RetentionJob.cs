@@ -8,8 +8,8 @@ namespace Automations.Features.Retention;
 
 /// <summary>
 /// The Hangfire recurring job (<see cref="RetentionOptions.Schedule"/>) that removes what is older than its kind's
-/// retention: each registered policy in turn, batch after batch, with a pause after each batch so deliveries' writes
-/// take the write lock in between. A run that stops part-way (shutdown, failure) loses nothing: the next run carries on.
+/// retention: each registered policy in turn, batch after batch, with a pause after each batch (longer when the batch
+/// was slow) so deliveries' writes take the write lock in between. A run that stops part-way (shutdown, failure) loses nothing: the next run carries on.
 /// </summary>
 public sealed class RetentionJob(
     IEnumerable<IRetentionPolicy> policies,
@@ -59,6 +59,7 @@ public sealed class RetentionJob(
         var total = 0;
         while (true)
         {
+            var batchStarted = clock.GetTimestamp();
             int removed;
             await using (var db = await dbFactory.CreateDbContextAsync(ct))
             {
@@ -72,9 +73,15 @@ public sealed class RetentionJob(
 
             total += removed;
             metrics.RetentionRemoved(policy.Kind, removed);
-            if (settings.BatchPause > TimeSpan.Zero)
+            var pause = clock.GetElapsedTime(batchStarted) * settings.PauseFactor;
+            if (pause < settings.BatchPause)
             {
-                await Task.Delay(settings.BatchPause, clock, ct);
+                pause = settings.BatchPause;
+            }
+
+            if (pause > TimeSpan.Zero)
+            {
+                await Task.Delay(pause, clock, ct);
             }
         }
 

@@ -14,8 +14,14 @@ public sealed class RetentionOptions
     /// <summary>Rows removed per write transaction: small enough that a delivery waiting for the write lock barely notices.</summary>
     public int BatchSize { get; set; } = 1000;
 
-    /// <summary>The wait after each batch, in which deliveries' writes take the lock.</summary>
+    /// <summary>The shortest wait after each batch, in which deliveries' writes take the lock.</summary>
     public TimeSpan BatchPause { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// The wait after a batch is also at least this many times as long as the batch took (3: retention takes at most a
+    /// quarter of the time). A batch that waited for the write lock or ran slowly is a busy database: the job backs off.
+    /// </summary>
+    public double PauseFactor { get; set; } = 3;
 
     /// <summary>When the retention job runs (cron, UTC): by default daily at 03:30.</summary>
     public string Schedule { get; set; } = "30 3 * * *";
@@ -24,7 +30,7 @@ public sealed class RetentionOptions
     public Dictionary<string, int> Days { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The keys of the section that are settings rather than kinds.</summary>
-    internal static readonly string[] Settings = [nameof(BatchSize), nameof(BatchPause), nameof(Schedule)];
+    internal static readonly string[] Settings = [nameof(BatchSize), nameof(BatchPause), nameof(PauseFactor), nameof(Schedule)];
 }
 
 /// <summary>Fills <see cref="RetentionOptions.Days"/> from the section for every registered kind.</summary>
@@ -66,6 +72,11 @@ internal sealed class RetentionValidation(IConfiguration configuration, IEnumera
         if (options.BatchSize is < 1 or > 10_000)
         {
             errors.Add($"Retention:BatchSize: {options.BatchSize} is not between 1 and 10000.");
+        }
+
+        if (options.PauseFactor is < 0 or > 100 || double.IsNaN(options.PauseFactor))
+        {
+            errors.Add($"Retention:PauseFactor: {options.PauseFactor} is not between 0 and 100.");
         }
 
         if (options.BatchPause < TimeSpan.Zero || options.BatchPause > TimeSpan.FromMinutes(1))
