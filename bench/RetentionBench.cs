@@ -143,7 +143,7 @@ public static class RetentionBench
         await using var db = await factory.CreateDbContextAsync();
         var old = DateTimeOffset.UtcNow - TimeSpan.FromDays(40);
         var oldEvent = await db.ArtifactEvents.OrderBy(e => e.Id).LastAsync();
-        var automation = await db.Automations.Select(a => a.Id).FirstAsync();
+        var automation = await db.Automations.OrderBy(a => a.Id).Select(a => a.Id).FirstAsync();
         var run = new AutomationRun
         {
             MessageId = "msg_old_0", AutomationId = automation, TeamId = oldEvent.TeamId, ProjectId = oldEvent.ProjectId, EventId = oldEvent.Id,
