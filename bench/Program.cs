@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using Automations.Bench;
 
-// dotnet run -c Release --project bench -- [versions|matching|dispatch|hangfire|costs|scale-out|scale] [--seconds N] [--events N]
+// dotnet run -c Release --project bench -- [versions|matching|dispatch|hangfire|costs|scale-out|scale|retention] [--seconds N] [--events N]
 var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(double.Parse).FirstOrDefault(5);
 var duration = TimeSpan.FromSeconds(seconds);
 var scenario = args.FirstOrDefault(a => !a.StartsWith("--") && !double.TryParse(a, out _)) ?? "versions";
@@ -32,11 +32,14 @@ switch (scenario)
         return await ScaleBench.RunOneAsync(args);
     case "scale-plans":
         return await ScaleBench.PlansAsync(args);
+    case "retention":
+        await RetentionBench.RunAsync(args);
+        break;
     case "costs":
         await CostBench.RunAsync(args.SkipWhile(a => a != "--events").Skip(1).Select(int.Parse).FirstOrDefault(1000));
         break;
     default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}'; try: versions, matching, dispatch, hangfire, costs, scale-out, scale");
+        Console.Error.WriteLine($"unknown scenario '{scenario}'; try: versions, matching, dispatch, hangfire, costs, scale-out, scale, retention");
         return 2;
 }
 

@@ -85,6 +85,8 @@ public class AutomationsBrowserTests(BrowserFixture browser) : BrowserTest(brows
         // Never focused: Monaco's cursor sits at 1:1, before the brace. The chip goes to the end instead.
         await page.Locator("[data-testid=variables] .mud-chip:has-text('${event_author}')").ClickAsync();
         await WaitForEditorAsync(page, text => text == template + "${event_author}");
+        // The chip gives the editor focus (after the edit): undo goes to the editor once it has it.
+        await page.WaitForFunctionAsync("() => monaco.editor.getEditors()[0].hasTextFocus()");
         await page.Keyboard.PressAsync("Control+Z");
         await WaitForEditorAsync(page, text => text == template);
 

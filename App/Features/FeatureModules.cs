@@ -4,6 +4,7 @@ using Automations.Features.Audit;
 using Automations.Features.Automations;
 using Automations.Features.Dispatch;
 using Automations.Features.Launch;
+using Automations.Features.Retention;
 using Automations.Features.Secrets;
 using Automations.Features.Slack;
 using Automations.Features.Teams;
@@ -24,7 +25,8 @@ public static class FeatureModules
         .AddAutomations()
         .AddDispatch(configuration)
         .AddLaunch(configuration)
-        .AddAudit();
+        .AddAudit()
+        .AddRetention(configuration);
 
     public static IEndpointRouteBuilder MapFeatures(this IEndpointRouteBuilder endpoints)
     {

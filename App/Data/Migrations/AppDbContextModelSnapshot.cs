@@ -261,6 +261,8 @@ namespace Automations.Data.Migrations
 
                     b.HasIndex("CollectionId");
 
+                    b.HasIndex("CreatedAt");
+
                     b.HasIndex("VersionId");
 
                     b.HasIndex("ProjectId", "Id");
@@ -352,6 +354,8 @@ namespace Automations.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("UserId", "Key")
                         .IsUnique();
@@ -661,6 +665,8 @@ namespace Automations.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CompletedAt");
+
                     b.HasIndex("EventId");
 
                     b.HasIndex("MessageId")
@@ -737,6 +743,8 @@ namespace Automations.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("StartedAt");
 
                     b.HasIndex("RunId", "Number");
 
@@ -1000,6 +1008,10 @@ namespace Automations.Data.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("AutomationRunId");
+
+                    b.HasIndex("EndedAt");
+
+                    b.HasIndex("EventId");
 
                     b.HasIndex("JobVersionId");
 

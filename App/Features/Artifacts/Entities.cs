@@ -199,6 +199,8 @@ internal sealed class ArtifactConfigurations :
         builder.Property(e => e.Alias).HasMaxLength(ArtifactRules.MaxAliasLength);
         builder.Property(e => e.Author).HasMaxLength(256);
         builder.HasIndex(e => new { e.ProjectId, e.Id });
+        // Retention: the oldest events first.
+        builder.HasIndex(e => e.CreatedAt);
         builder.HasOne(e => e.Project).WithMany().HasForeignKey(e => e.ProjectId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne(e => e.Collection).WithMany().HasForeignKey(e => e.CollectionId).OnDelete(DeleteBehavior.NoAction);
         builder.HasOne(e => e.Version).WithMany().HasForeignKey(e => e.VersionId).OnDelete(DeleteBehavior.NoAction);
@@ -209,5 +211,7 @@ internal sealed class ArtifactConfigurations :
         builder.Property(r => r.Key).HasMaxLength(ArtifactRules.MaxIdempotencyKeyLength);
         builder.Property(r => r.RequestHash).HasMaxLength(64);
         builder.HasIndex(r => new { r.UserId, r.Key }).IsUnique();
+        // Retention: the oldest records first.
+        builder.HasIndex(r => r.CreatedAt);
     }
 }

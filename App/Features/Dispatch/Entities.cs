@@ -208,6 +208,8 @@ internal sealed class DispatchConfigurations : IEntityTypeConfiguration<Automati
         builder.HasIndex(r => new { r.WebhookId, r.Status, r.Id });
         // A webhook's deliveries, newest first (Team Settings), and recover's failed runs of one webhook.
         builder.HasIndex(r => new { r.WebhookId, r.Id });
+        // Retention: the oldest finished runs first.
+        builder.HasIndex(r => r.CompletedAt);
         builder.HasOne(r => r.Automation).WithMany().HasForeignKey(r => r.AutomationId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne(r => r.Event).WithMany().HasForeignKey(r => r.EventId).OnDelete(DeleteBehavior.Cascade);
     }
@@ -218,6 +220,8 @@ internal sealed class DispatchConfigurations : IEntityTypeConfiguration<Automati
         builder.Property(a => a.Error).HasMaxLength(2000);
         builder.Property(a => a.Outcome).HasConversion<string>().HasMaxLength(16);
         builder.HasIndex(a => new { a.RunId, a.Number });
+        // Retention: the oldest attempts first.
+        builder.HasIndex(a => a.StartedAt);
         builder.HasOne(a => a.Run).WithMany(r => r.Attempts).HasForeignKey(a => a.RunId).OnDelete(DeleteBehavior.Cascade);
     }
 }

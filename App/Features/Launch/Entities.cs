@@ -233,6 +233,9 @@ internal sealed class LaunchConfigurations :
         builder.HasIndex(r => new { r.AgentId, r.Status });
         builder.HasIndex(r => new { r.TeamId, r.Id });
         builder.HasIndex(r => new { r.TeamId, r.Status, r.Id });
+        // Retention: the oldest ended runs first, and whether an event is still some launch run's.
+        builder.HasIndex(r => r.EndedAt);
+        builder.HasIndex(r => r.EventId);
         builder.HasOne(r => r.Queue).WithMany().HasForeignKey(r => r.QueueId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne(r => r.JobVersion).WithMany().HasForeignKey(r => r.JobVersionId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne(r => r.Project).WithMany().HasForeignKey(r => r.ProjectId).OnDelete(DeleteBehavior.Cascade);

@@ -21,6 +21,7 @@ public sealed class EngineMetrics
     private readonly Counter<long> _retries;
     private readonly Counter<long> _webhooksDisabled;
     private readonly Histogram<double> _launchWait;
+    private readonly Counter<long> _retentionRemoved;
     private readonly IDbContextFactory<AppDbContext> _dbFactory;
     private readonly TimeProvider _clock;
     private readonly IOptionsMonitor<TelemetryOptions> _options;
@@ -44,6 +45,7 @@ public sealed class EngineMetrics
         _webhooksDisabled = meter.CreateCounter<long>("automations.webhooks.disabled", "{webhook}", "Webhooks disabled after failing too long (or answering 410).");
         _launchWait = meter.CreateHistogram<double>("automations.launch.wait", "s", "How long a launch run waited in its queue before an agent claimed it.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.5, 1, 5, 10, 30, 60, 300, 900, 3600] });
+        _retentionRemoved = meter.CreateCounter<long>("automations.retention.removed", "{row}", "Rows removed by the retention job, by kind (Attempts, Runs, LaunchRuns, Events, IdempotencyKeys, ...).");
         meter.CreateObservableGauge("automations.dispatch.backlog", () => Read().DueRuns, "{run}",
             "Runs due for an attempt that no worker has started (a growing number means the workers cannot keep up).");
         meter.CreateObservableGauge("automations.dispatch.backlog.age", () => Read().OldestDueSeconds, "s",
@@ -67,6 +69,8 @@ public sealed class EngineMetrics
     public void WebhookDisabled() => _webhooksDisabled.Add(1);
 
     public void LaunchRunClaimed(TimeSpan waited) => _launchWait.Record(Math.Max(0, waited.TotalSeconds));
+
+    public void RetentionRemoved(string kind, int rows) => _retentionRemoved.Add(rows, new KeyValuePair<string, object?>("kind", kind));
 
     private static string OutcomeName(AttemptOutcome outcome) => outcome switch
     {

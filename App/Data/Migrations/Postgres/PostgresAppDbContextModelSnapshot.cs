@@ -275,6 +275,8 @@ namespace Automations.Data.Migrations.Postgres
 
                     b.HasIndex("CollectionId");
 
+                    b.HasIndex("CreatedAt");
+
                     b.HasIndex("VersionId");
 
                     b.HasIndex("ProjectId", "Id");
@@ -370,6 +372,8 @@ namespace Automations.Data.Migrations.Postgres
                         .HasColumnType("bigint");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("UserId", "Key")
                         .IsUnique();
@@ -687,6 +691,8 @@ namespace Automations.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CompletedAt");
+
                     b.HasIndex("EventId");
 
                     b.HasIndex("MessageId")
@@ -765,6 +771,8 @@ namespace Automations.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("StartedAt");
 
                     b.HasIndex("RunId", "Number");
 
@@ -1038,6 +1046,10 @@ namespace Automations.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("AutomationRunId");
+
+                    b.HasIndex("EndedAt");
+
+                    b.HasIndex("EventId");
 
                     b.HasIndex("JobVersionId");
 
