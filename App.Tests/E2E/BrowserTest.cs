@@ -50,6 +50,9 @@ public abstract class BrowserTest(BrowserFixture browser) : IAsyncLifetime
         await AfterAsync();
     }
 
+    /// <summary>What the app logged since this test began.</summary>
+    protected IReadOnlyList<string> LogsOfThisTest() => App.Logs.Lines.Skip(_logStart).ToList();
+
     /// <summary>Runs last (receivers the test started).</summary>
     protected virtual ValueTask AfterAsync() => ValueTask.CompletedTask;
 

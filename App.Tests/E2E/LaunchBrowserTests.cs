@@ -79,4 +79,23 @@ public class LaunchBrowserTests(BrowserFixture browser) : BrowserTest(browser)
             Assert.NotNull(stored.AutomationId);
         }
     }
+
+    [Fact]
+    public async Task Leaving_the_launch_page_by_reload_or_by_url_logs_no_error()
+    {
+        var page = await SignedInAsync(Team.Member);
+        await Pages.GotoLiveAsync(page, $"/teams/{Team.Slug}/launch/queues");
+        await page.ClickAsync(".mud-tab:has-text('Agents')");
+        await page.WaitForURLAsync(url => url.EndsWith("/launch/agents"));
+
+        await page.ReloadAsync();
+        await Pages.WaitForCircuitAsync(page);
+        await Pages.GotoLiveAsync(page, $"/teams/{Team.Slug}");
+        await Pages.GotoLiveAsync(page, $"/teams/{Team.Slug}/launch/jobs");
+        await page.GotoAsync("about:blank");
+        await Task.Delay(1500);
+
+        var noise = LogsOfThisTest().Where(line => line.Contains(" Error:") || line.Contains(" Warning:") || line.Contains("Exception")).ToList();
+        Assert.True(noise.Count == 0, string.Join("\n", noise));
+    }
 }
