@@ -98,10 +98,10 @@ public sealed partial class TeamService(IDbContextFactory<AppDbContext> dbFactor
         TeamAccess? access;
         if (actor.Key is { IsServiceKey: true } service)
         {
+            var role = ServiceKeyRole(service);
             access = await db.Teams.Where(t => t.Id == service.TeamId && t.Slug == slug)
-                .Select(t => new TeamAccess(t.Id, t.Slug, t.Name, TeamRole.Member))
+                .Select(t => new TeamAccess(t.Id, t.Slug, t.Name, role))
                 .FirstOrDefaultAsync(ct);
-            access = access is null ? null : access with { Role = ServiceKeyRole(service) };
         }
         else
         {

@@ -21,7 +21,10 @@ public sealed class ChangeCapture(ChangeFeed feed) : SaveChangesInterceptor
     private readonly ConditionalWeakTable<DbContext, Pending> _pending = new();
 
     /// <summary>The transaction half: EF has a separate interceptor type for commits and rollbacks.</summary>
-    public IInterceptor Transactions => new TransactionHook(this);
+    /// <remarks>One instance, however often asked: it shares this capture's pending changes.</remarks>
+    public IInterceptor Transactions => _transactions ??= new TransactionHook(this);
+
+    private TransactionHook? _transactions;
 
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
