@@ -75,6 +75,10 @@ public static class TextRules
         }
     }
 
+    /// <summary>At most <paramref name="max"/> characters of the value, for a column of that length.</summary>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
+    public static string? Cap(string? value, int max) => value is null || value.Length <= max ? value : value[..max];
+
     /// <summary>A user's value as an error message may quote it: cut, and with anything unwritable replaced.</summary>
     public static string Shown(string? value, int maxLength = MaxQuotedLength)
     {

@@ -29,14 +29,14 @@ public static class AuditLog
             TeamId = teamId,
             At = clock.GetUtcNow(),
             ActorUserId = actor.UserId,
-            ActorName = Truncate(actor.UserName, 256) ?? "",
-            Via = Truncate(origin?.Via, 64),
-            IpAddress = Truncate(origin?.IpAddress, 64),
-            UserAgent = Truncate(origin?.UserAgent, AuditEntry.MaxUserAgentLength),
+            ActorName = TextRules.Cap(actor.UserName, 256) ?? "",
+            Via = TextRules.Cap(origin?.Via, 64),
+            IpAddress = TextRules.Cap(origin?.IpAddress, 64),
+            UserAgent = TextRules.Cap(origin?.UserAgent, AuditEntry.MaxUserAgentLength),
             Action = action,
             TargetType = target.Type,
-            TargetId = Truncate(target.Id, 64),
-            TargetName = Truncate(target.Name, AuditEntry.MaxNameLength),
+            TargetId = TextRules.Cap(target.Id, 64),
+            TargetName = TextRules.Cap(target.Name, AuditEntry.MaxNameLength),
             Details = Serialize(details),
         };
         db.AuditEntries.Add(entry);
@@ -112,8 +112,6 @@ public static class AuditLog
         JsonSerializer.SerializeToElement(details, JsonSerializerOptions.Web) is { ValueKind: JsonValueKind.Object } element
             ? element.EnumerateObject().Select(p => p.Name).ToList()
             : [];
-
-    private static string? Truncate(string? value, int max) => value is null || value.Length <= max ? value : value[..max];
 }
 
 /// <summary>The kinds of thing an entry is about.</summary>

@@ -1,3 +1,4 @@
+using Automations.Infrastructure;
 using Automations.Infrastructure.Live;
 using Automations.Data;
 using Automations.Features.Automations.Actions;
@@ -104,13 +105,14 @@ public sealed class DeliveryJob(
             var settings = options.CurrentValue;
             var now = clock.GetUtcNow();
             var schedule = settings.RetrySchedule;
+            var lastError = TextRules.Cap(error, 2000);
             await db.WriteStatementAsync(() => db.AutomationRuns.Where(r => r.Id == runId && r.LeaseOwner == owner)
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(r => r.AttemptCount, r => r.AttemptCount + 1)
                     .SetProperty(r => r.Status, r => r.AttemptCount + 1 > schedule.Length ? RunStatus.Failed : RunStatus.Retrying)
                     .SetProperty(r => r.NextAttemptAt, r => r.AttemptCount + 1 > schedule.Length ? null : now + settings.FallbackRetryDelay)
                     .SetProperty(r => r.CompletedAt, r => r.AttemptCount + 1 > schedule.Length ? now : null)
-                    .SetProperty(r => r.LastError, error.Length > 2000 ? error[..2000] : error)
+                    .SetProperty(r => r.LastError, lastError)
                     .SetProperty(r => r.LeaseOwner, (string?)null)
                     .SetProperty(r => r.LeaseExpiresAt, (DateTimeOffset?)null)
                     .SetProperty(r => r.UpdatedAt, now), ct), ct);

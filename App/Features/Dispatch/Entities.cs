@@ -1,3 +1,4 @@
+using Automations.Infrastructure;
 using Automations.Features.Artifacts;
 using Automations.Features.Automations;
 using Microsoft.EntityFrameworkCore;
@@ -180,7 +181,7 @@ public class DeliveryAttempt
         ResponseStatus = result?.StatusCode,
         ResponseHeadersJson = System.Text.Json.JsonSerializer.Serialize(result?.ResponseHeaders ?? []),
         ResponseBody = result?.ResponseBody,
-        Error = error is { Length: > 2000 } ? error[..2000] : error,
+        Error = TextRules.Cap(error, 2000),
     };
 }
 

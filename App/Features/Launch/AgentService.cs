@@ -208,7 +208,7 @@ public sealed class AgentService(
                 case LaunchRunStatus.Finished or LaunchRunStatus.Failed or LaunchRunStatus.Cancelled:
                     (run.Status, run.ExitCode, run.EndedAt) = (report.Status, report.ExitCode, now);
                     run.StartedAt ??= now;
-                    run.Error = report.Error is { Length: > 2000 } e ? e[..2000] : report.Error;
+                    run.Error = TextRules.Cap(report.Error, 2000);
                     break;
                 default:
                     throw new InputException("status", "An agent reports Running, Finished, Failed or Cancelled.");
