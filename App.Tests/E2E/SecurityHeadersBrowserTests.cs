@@ -1,7 +1,4 @@
-using Automations.Data;
-using Automations.Features.Teams;
 using Automations.Tests.TestInfrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -54,11 +51,7 @@ public class SecurityHeadersBrowserTests(BrowserFixture browser) : BrowserTest(b
     public async Task The_hangfire_dashboard_runs_under_the_policy()
     {
         var (root, _) = await App.CreateUserAsync($"root{Guid.NewGuid():N}"[..12]);
-        using (var scope = App.Services.CreateScope())
-        {
-            await scope.ServiceProvider.GetRequiredService<InstanceSetup>()
-                .CompleteRegistrationAsync(new ApplicationUser { Id = root.UserId, UserName = root.UserName }, null);
-        }
+        await App.Services.MakeInstanceAdminAsync(root.UserId);
 
         var (page, violations) = await WatchedPageAsync();
         await Pages.SignInAsync(page, root.UserName);

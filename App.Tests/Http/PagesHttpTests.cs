@@ -76,11 +76,7 @@ public class PagesHttpTests : IAsyncLifetime
     public async Task Hangfire_dashboard_is_for_instance_administrators_only()
     {
         var (first, _) = await _app.CreateUserAsync("root");
-        using (var scope = _app.Services.CreateScope())
-        {
-            await scope.ServiceProvider.GetRequiredService<Automations.Features.Teams.InstanceSetup>()
-                .CompleteRegistrationAsync(new Automations.Data.ApplicationUser { Id = first.UserId, UserName = first.UserName }, null);
-        }
+        await _app.Services.MakeInstanceAdminAsync(first.UserId);
 
         using var anonymous = _app.CreateClient(new() { AllowAutoRedirect = false });
         using var member = await _app.SignedInClientAsync(_team.Member.UserName);

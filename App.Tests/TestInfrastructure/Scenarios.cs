@@ -60,6 +60,16 @@ public static class Scenarios
         await scope.ServiceProvider.GetRequiredService<DeliveryJob>().RunAsync(runId, default);
     }
 
+    /// <summary>
+    /// Makes <paramref name="userId"/> an instance administrator outright. Registration promotes only the first account,
+    /// and tests sharing one app cannot know whether another test registered first.
+    /// </summary>
+    public static async Task MakeInstanceAdminAsync(this IServiceProvider services, string userId)
+    {
+        await using var db = await services.GetRequiredService<IDbContextFactory<Automations.Data.AppDbContext>>().CreateDbContextAsync();
+        await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(s => s.SetProperty(u => u.IsInstanceAdmin, true));
+    }
+
     /// <summary>A run as stored, with its attempts.</summary>
     public static async Task<AutomationRun> StoredRunAsync(this TestServices services, long runId)
     {
