@@ -41,6 +41,53 @@ public class AccountBrowserTests(BrowserFixture browser) : BrowserTest(browser)
     }
 
     [Fact]
+    public async Task The_theme_chosen_with_the_toggle_holds_on_the_next_pages_and_choosing_the_systems_again_follows_the_system()
+    {
+        var page = await SignedInAsync(Team.Member);
+        await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Light });
+        await Pages.GotoLiveAsync(page, $"/teams/{Team.Slug}");
+        Assert.Equal("rgb(255, 255, 255)", await BackgroundAsync(page));
+
+        await page.ClickAsync("[data-testid=theme-toggle]");
+        await Expect(page.Locator("[data-testid=theme-toggle]")).ToHaveAttributeAsync("aria-label", "Switch to the light theme");
+        var dark = await BackgroundAsync(page);
+        Assert.NotEqual("rgb(255, 255, 255)", dark);
+
+        // Under a light system: a page's first HTML (no script runs), the live page and a static account page are all dark.
+        var firstHtml = await Browser.NewPageAsync(javaScript: false);
+        await firstHtml.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Light });
+        await firstHtml.Context.AddCookiesAsync((await page.Context.CookiesAsync()).Select(c => new Cookie
+        {
+            Name = c.Name, Value = c.Value, Domain = c.Domain, Path = c.Path, HttpOnly = c.HttpOnly, Secure = c.Secure, SameSite = c.SameSite,
+        }));
+        await firstHtml.GotoAsync($"/teams/{Team.Slug}");
+        Assert.Equal(dark, await BackgroundAsync(firstHtml));
+        await firstHtml.Context.CloseAsync();
+        await Pages.GotoLiveAsync(page, $"/teams/{Team.Slug}");
+        Assert.Equal(dark, await BackgroundAsync(page));
+        await page.GotoAsync("/Account/Manage");
+        Assert.Equal(dark, await BackgroundAsync(page));
+
+        // Choosing light, which the system shows anyway, forgets the choice: the pages follow the system again.
+        await Pages.GotoLiveAsync(page, $"/teams/{Team.Slug}");
+        await page.ClickAsync("[data-testid=theme-toggle]");
+        await Expect(page.Locator("[data-testid=theme-toggle]")).ToHaveAttributeAsync("aria-label", "Switch to the dark theme");
+        for (var wait = 0; wait < 50 && (await page.Context.CookiesAsync()).Any(c => c.Name == "automations-theme"); wait++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.DoesNotContain(await page.Context.CookiesAsync(), c => c.Name == "automations-theme");
+        await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
+        await page.GotoAsync("/Account/Manage");
+        Assert.Equal(dark, await BackgroundAsync(page));
+        await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Light });
+        Assert.Equal("rgb(255, 255, 255)", await BackgroundAsync(page));
+    }
+
+    private static Task<string> BackgroundAsync(IPage page) => page.EvaluateAsync<string>("getComputedStyle(document.body).backgroundColor");
+
+    [Fact]
     public async Task A_wrong_password_shows_the_error_in_an_alert_and_the_right_one_signs_in()
     {
         var page = await Browser.NewPageAsync();

@@ -51,14 +51,15 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// A fresh browser context (own cookies) with a page on the app, or on <paramref name="baseUrl"/>; in the IANA
     /// <paramref name="timeZone"/> when given (the machine's otherwise).
     /// </summary>
-    public async Task<IPage> NewPageAsync(string? baseUrl = null, string? timeZone = null)
+    /// <summary>A page in a new context; with <paramref name="javaScript"/> off it shows a page's first HTML as it is, never live.</summary>
+    public async Task<IPage> NewPageAsync(string? baseUrl = null, string? timeZone = null, bool javaScript = true)
     {
         if (SkipReason is not null)
         {
             Assert.Skip(SkipReason);
         }
 
-        var context = await Browser!.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl ?? BaseUrl, TimezoneId = timeZone });
+        var context = await Browser!.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl ?? BaseUrl, TimezoneId = timeZone, JavaScriptEnabled = javaScript });
         context.SetDefaultTimeout(30_000);
         return await context.NewPageAsync();
     }

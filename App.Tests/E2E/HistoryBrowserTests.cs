@@ -66,6 +66,10 @@ public class HistoryBrowserTests(BrowserFixture browser) : BrowserTest(browser)
         Assert.Equal(2, _receiver.Received.Count);
         Assert.Single(_receiver.Received.Select(r => r.Headers["webhook-id"]).Distinct());
 
+        // The browser's zone is remembered: the next page's first HTML, before it is live, is already in it.
+        var html = System.Net.WebUtility.HtmlDecode(await (await page.Context.APIRequest.GetAsync($"/teams/{Team.Slug}/projects/vision/automations/{_automationId}")).TextAsync());
+        Assert.Matches(@"\d\d:\d\d<span[^>]*>\s*UTC\+5:30</span></time>", html);
+
         // The project-wide history shows the same run.
         await page.ClickAsync("a:has-text('History')");
         await Expect(page.Locator("[data-testid=runs-table]")).ToContainTextAsync("Build");

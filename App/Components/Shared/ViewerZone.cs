@@ -10,7 +10,7 @@ public sealed record ViewerZone(TimeZoneInfo Zone)
 
     /// <summary>The zone the browser named, or UTC when .NET does not know the name.</summary>
     public static ViewerZone FromIana(string? name) =>
-        !string.IsNullOrWhiteSpace(name) && TimeZoneInfo.TryFindSystemTimeZoneById(name, out var zone) ? new ViewerZone(zone) : Utc;
+        ViewerPreferences.IsZoneName(name) && TimeZoneInfo.TryFindSystemTimeZoneById(name, out var zone) ? new ViewerZone(zone) : Utc;
 
     public DateTimeOffset Convert(DateTimeOffset value) => TimeZoneInfo.ConvertTime(value, Zone);
 
