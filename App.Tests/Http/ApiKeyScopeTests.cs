@@ -126,6 +126,19 @@ public class ApiKeyScopeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_limited_personal_admin_key_cannot_mint_a_service_key_that_would_outlive_it()
+    {
+        using var limited = Client(await PersonalKeyAsync(_team.Admin, new ApiKeyInput("ops", _team.Slug, KeyPermission.Admin, ExpiresInDays: 1)));
+
+        Assert.Equal(HttpStatusCode.Created, (await limited.PostAsJsonAsync($"{_teamPath}/launch/queues", new { name = "gpu" })).StatusCode);
+        await AssertRefusedAsync(await limited.PostAsJsonAsync($"{_teamPath}/service-keys", new { name = "forever", permission = "admin" }), HttpStatusCode.Forbidden,
+            "A limited API key cannot create keys");
+        // Revoking needs no such care: it only takes access away.
+        var (readId, _) = await ServiceKeyAsync("read");
+        Assert.Equal(HttpStatusCode.NoContent, (await limited.DeleteAsync($"{_teamPath}/service-keys/{readId}")).StatusCode);
+    }
+
+    [Fact]
     public async Task Agent_key_claims_and_reports_only_its_own_queues_runs_and_reaches_nothing_else()
     {
         using (var scope = _app.Services.CreateScope())

@@ -103,12 +103,122 @@ public class AuditLogTests : IAsyncLifetime
         await Get<ApiKeyService>().RevokeAsync(_team.Member, personal.Summary.Id);
 
         var entries = (await EntriesAsync()).Where(e => e.TargetType == AuditTargets.ApiKey).ToList();
-        Assert.Equal([(AuditActions.KeyCreated, "ci"), (AuditActions.KeyCreated, "laptop"), (AuditActions.KeyRevoked, "ci"), (AuditActions.KeyRevoked, "laptop")],
-            entries.Select(e => (e.Action, e.TargetName)));
-        Assert.Equal([service.Summary.Prefix, personal.Summary.Prefix, service.Summary.Prefix, personal.Summary.Prefix], entries.Select(e => e.TargetId));
+        // A personal key with no team limit reaches every team of its owner: each of them records it.
+        Assert.Equal([(AuditActions.KeyCreated, "ci"), (AuditActions.KeyCreated, "laptop"), (AuditActions.KeyCreated, "everywhere"), (AuditActions.KeyRevoked, "ci"),
+            (AuditActions.KeyRevoked, "laptop")], entries.Select(e => (e.Action, e.TargetName)));
+        Assert.True(Details(entries[2])["allTeams"]!.GetValue<bool>());
+        Assert.Equal([service.Summary.Prefix, personal.Summary.Prefix, service.Summary.Prefix, personal.Summary.Prefix],
+            entries.Where(e => e.TargetName != "everywhere").Select(e => e.TargetId));
         var log = await WholeLogAsync();
         Assert.DoesNotContain(service.Key, log);
         Assert.DoesNotContain(personal.Key, log);
+    }
+
+    [Fact]
+    public async Task Tests_of_webhooks_and_Slack_are_recorded_with_where_a_drafts_secrets_went()
+    {
+        await using var receiver = await LoopbackReceiver.StartAsync();
+        _services.Resolver.Map("localhost", "127.0.0.1");
+        await Get<SecretService>().CreateAsync(_team.Admin, _team.Slug, "SIGNING", "signing-value-never-logged");
+        var webhooks = Get<WebhookService>();
+        var hook = await webhooks.CreateAsync(_team.Admin, _team.Slug, new WebhookInput("CI", receiver.Url("/ci"), "SIGNING", null));
+        var slack = await Get<SlackService>().CreateAsync(_team.Admin, _team.Slug, new SlackIntegrationInput("Alerts", "#ml", WebhookUrl: receiver.Url("/slack")));
+        var before = await LastIdAsync();
+
+        await webhooks.TestAsync(_team.Admin, _team.Slug, hook.Id, "{}");
+        await webhooks.TestDraftAsync(_team.Admin, _team.Slug, new WebhookInput("Draft", receiver.Url("/draft"), "SIGNING", null), "{}");
+        await Get<SlackService>().TestAsync(_team.Admin, _team.Slug, slack.Id);
+
+        Assert.Equal(3, receiver.Received.Count);
+        var entries = await EntriesAsync(before);
+        Assert.Equal([(AuditActions.WebhookTested, "CI"), (AuditActions.WebhookTested, "Draft"), (AuditActions.SlackTested, "Alerts")],
+            entries.Select(e => (e.Action, e.TargetName)));
+        Assert.Equal((receiver.Url("/draft"), "SIGNING"), (Details(entries[1])["url"]!.GetValue<string>(), Details(entries[1])["secret"]!.GetValue<string>()));
+        Assert.DoesNotContain("never-logged", await WholeLogAsync());
+    }
+
+    [Fact]
+    public async Task A_webhook_the_app_disables_by_itself_is_recorded_as_the_systems_doing()
+    {
+        await using var receiver = await LoopbackReceiver.StartAsync();
+        receiver.Respond = context =>
+        {
+            context.Response.StatusCode = 410;
+            return Task.CompletedTask;
+        };
+        _services.Resolver.Map("localhost", "127.0.0.1");
+        var scenario = await _services.Provider.WebhookAutomationAsync(_team, receiver.Url("/gone"));
+        await _services.Provider.LogVersionAsync(_team);
+        var before = await LastIdAsync();
+
+        await _services.DeliverAsync((await Get<DispatchService>().ListRunsAsync(_team.Member, _team.Slug, "vision")).Items.Single().Id);
+
+        var entry = Assert.Single(await EntriesAsync(before));
+        Assert.Equal((AuditActions.WebhookDisabled, scenario.WebhookId.ToString(System.Globalization.CultureInfo.InvariantCulture), "Receiver"),
+            (entry.Action, entry.TargetId, entry.TargetName));
+        Assert.Equal(((string?)null, AuditLog.SystemActor, AuditLog.SystemVia), (entry.ActorUserId, entry.ActorName, entry.Via));
+        Assert.Contains("410", Details(entry)["reason"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Agents_are_recorded_and_deleting_their_queue_revokes_its_agent_keys_on_the_record()
+    {
+        await Get<QueueService>().CreateQueueAsync(_team.Admin, _team.Slug, new QueueInput("gpu"));
+        var agentKey = await Get<ServiceKeyService>().CreateAsync(_team.Admin, _team.Slug, new ServiceKeyInput("gpu-box", KeyPermission.Agent, "gpu"));
+        var agent = await Get<AgentService>().RegisterAgentAsync(_team.Admin, _team.Slug, new AgentRegistration("gpu", "box-1"));
+        var before = await LastIdAsync();
+
+        await Get<QueueService>().DeleteQueueAsync(_team.Admin, _team.Slug, "gpu");
+
+        Assert.Contains(await EntriesAsync(), e => (e.Action, e.TargetId, e.TargetName) ==
+            (AuditActions.AgentRegistered, agent.AgentId.ToString(System.Globalization.CultureInfo.InvariantCulture), "box-1"));
+        var entries = await EntriesAsync(before);
+        Assert.Equal([(AuditActions.KeyRevoked, agentKey.Summary.Prefix), (AuditActions.QueueDeleted, "gpu")], entries.Select(e => (e.Action, e.TargetId)));
+        Assert.Contains("'gpu' was deleted", Details(entries[0])["reason"]!.GetValue<string>());
+        // The key is still listed, revoked, and refused.
+        var listed = Assert.Single(await Get<ServiceKeyService>().ListAsync(_team.Admin, _team.Slug));
+        Assert.NotNull(listed.RevokedAt);
+        Assert.Null((await Get<ApiKeyService>().AuthenticateAsync(agentKey.Key)).Actor);
+    }
+
+    [Fact]
+    public async Task A_removed_member_s_team_keys_are_revoked_and_stay_revoked_when_they_are_added_again()
+    {
+        var teams = Get<TeamService>();
+        var key = await Get<ApiKeyService>().CreateAsync(_team.Member, new ApiKeyInput("laptop", _team.Slug, KeyPermission.Artifacts));
+        var before = await LastIdAsync();
+
+        await teams.RemoveMemberAsync(_team.Admin, _team.Slug, _team.Member.UserId);
+        await teams.AddMemberAsync(_team.Admin, _team.Slug, _team.Member.UserName, TeamRole.Member);
+
+        Assert.Equal([AuditActions.KeyRevoked, AuditActions.MemberRemoved, AuditActions.MemberAdded], (await EntriesAsync(before)).Select(e => e.Action));
+        Assert.Null((await Get<ApiKeyService>().AuthenticateAsync(key.Key)).Actor);
+    }
+
+    [Fact]
+    public async Task Deleting_an_account_leaves_each_team_on_the_record_but_a_teams_only_admin_must_hand_it_over_first()
+    {
+        var teams = Get<TeamService>();
+        var before = await LastIdAsync();
+
+        var refused = await Assert.ThrowsAsync<ConflictException>(() => teams.LeaveAllTeamsAsync(_team.Admin, "account deleted"));
+        Assert.Contains($"only admin of team '{_team.Slug}'", refused.Message);
+        Assert.Empty(await EntriesAsync(before));
+
+        await teams.LeaveAllTeamsAsync(_team.Member, "account deleted");
+        var entry = Assert.Single(await EntriesAsync(before));
+        Assert.Equal((AuditActions.MemberRemoved, _team.Member.UserId, _team.Member.UserId), (entry.Action, entry.TargetId, entry.ActorUserId));
+        Assert.Equal("account deleted", Details(entry)["reason"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Setting_a_role_a_member_already_has_records_nothing()
+    {
+        var before = await LastIdAsync();
+
+        await Get<TeamService>().ChangeRoleAsync(_team.Admin, _team.Slug, _team.Member.UserId, TeamRole.Member);
+
+        Assert.Empty(await EntriesAsync(before));
     }
 
     [Fact]

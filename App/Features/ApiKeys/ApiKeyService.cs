@@ -61,11 +61,11 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Tim
         var (key, row) = Mint(input.Name, actor.UserName, clock.GetUtcNow());
         (row.UserId, row.TeamId, row.Permission, row.QueueId, row.ExpiresAt) = (actor.UserId, scope.TeamId, input.Permission, scope.QueueId, scope.ExpiresAt);
         db.ApiKeys.Add(row);
-        if (scope.TeamId is { } teamId)
+        // A personal key acts in its team, or in every team of its owner: their admins see it made in the audit log.
+        foreach (var teamId in await TeamsReachedAsync(db, row, ct))
         {
-            // A personal key limited to a team acts in that team: its admins see it made in the audit log.
             db.Record(clock, actor, teamId, AuditActions.KeyCreated, AuditTarget.Of(AuditTargets.ApiKey, row.Prefix, row.Name),
-                new { kind = "personal key", permission = row.Permission.ToString(), queue = input.Queue, expiresAt = row.ExpiresAt });
+                new { kind = "personal key", permission = row.Permission.ToString(), queue = input.Queue, expiresAt = row.ExpiresAt, allTeams = row.TeamId is null });
         }
 
         await using (var tx = await db.BeginWriteTransactionAsync(ct))
@@ -157,9 +157,12 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Tim
     internal static async Task RevokeAsync(AppDbContext db, IQueryable<ApiKey> keys, Actor actor, TimeProvider clock, CancellationToken ct)
     {
         var key = await keys.FirstOrDefaultAsync(ct) ?? throw new NotFoundException("API key not found.");
-        if (key.RevokedAt is null && key.TeamId is { } teamId)
+        if (key.RevokedAt is null)
         {
-            db.Record(clock, actor, teamId, AuditActions.KeyRevoked, AuditTarget.Of(AuditTargets.ApiKey, key.Prefix, key.Name));
+            foreach (var teamId in await TeamsReachedAsync(db, key, ct))
+            {
+                db.Record(clock, actor, teamId, AuditActions.KeyRevoked, AuditTarget.Of(AuditTargets.ApiKey, key.Prefix, key.Name));
+            }
         }
 
         key.RevokedAt ??= clock.GetUtcNow();
@@ -167,6 +170,11 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Tim
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
     }
+
+    /// <summary>The teams whose audit log records a key: its own team, or every team its owner belongs to now.</summary>
+    private static async Task<IReadOnlyList<int>> TeamsReachedAsync(AppDbContext db, ApiKey key, CancellationToken ct) =>
+        key.TeamId is { } teamId ? [teamId]
+            : await db.TeamMembers.Where(m => m.UserId == key.UserId).Select(m => m.TeamId).ToListAsync(ct);
 
     internal static async Task<IReadOnlyList<ApiKeySummary>> Summaries(IQueryable<ApiKey> keys, CancellationToken ct)
     {

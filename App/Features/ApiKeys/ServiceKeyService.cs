@@ -27,6 +27,13 @@ public sealed class ServiceKeyService(IDbContextFactory<AppDbContext> dbFactory,
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await RequireKeyAdminAsync(db, actor, team, ct);
+        // A limited key (a team, a permission) cannot mint a key, as it cannot mint a personal one: the new key would
+        // outlive the limited key's expiry and revocation.
+        if (actor.Key is { IsServiceKey: false })
+        {
+            throw new ForbiddenException("A limited API key cannot create keys; a team admin creates service keys signed in, or with a personal key that has no limits.");
+        }
+
         var now = clock.GetUtcNow();
         var scope = await KeyRules.ResolveAsync(db, actor, access.Slug, input.Permission, input.Queue, input.ExpiresAt, input.ExpiresInDays, now, ct);
         var (key, row) = ApiKeyService.Mint(input.Name, actor.UserName, now);

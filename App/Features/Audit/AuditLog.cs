@@ -21,15 +21,29 @@ public sealed record AuditTarget(string Type, string? Id, string? Name)
 public static class AuditLog
 {
     /// <summary>Adds the entry for a change about to be saved with <paramref name="db"/>; the caller saves.</summary>
-    public static AuditEntry Record(this AppDbContext db, TimeProvider clock, Actor actor, int teamId, string action, AuditTarget target, object? details = null)
+    public static AuditEntry Record(this AppDbContext db, TimeProvider clock, Actor actor, int teamId, string action, AuditTarget target, object? details = null) =>
+        db.Add(clock, actor.UserId, actor.UserName, actor.Origin, teamId, action, target, details);
+
+    /// <summary>
+    /// Adds the entry for a change the app made by itself (a webhook disabled after failures): no user, via
+    /// <see cref="SystemVia"/>. The caller saves, in the change's transaction.
+    /// </summary>
+    public static AuditEntry RecordSystem(this AppDbContext db, TimeProvider clock, int teamId, string action, AuditTarget target, object? details = null) =>
+        db.Add(clock, null, SystemActor, new ActorOrigin(null, null, SystemVia), teamId, action, target, details);
+
+    /// <summary>The actor name and origin of entries the app wrote by itself.</summary>
+    public const string SystemActor = "Automations";
+    public const string SystemVia = "system";
+
+    private static AuditEntry Add(this AppDbContext db, TimeProvider clock, string? userId, string userName, ActorOrigin? origin, int teamId, string action,
+        AuditTarget target, object? details)
     {
-        var origin = actor.Origin;
         var entry = new AuditEntry
         {
             TeamId = teamId,
             At = clock.GetUtcNow(),
-            ActorUserId = actor.UserId,
-            ActorName = TextRules.Cap(actor.UserName, 256) ?? "",
+            ActorUserId = userId,
+            ActorName = TextRules.Cap(userName, 256) ?? "",
             Via = TextRules.Cap(origin?.Via, 64),
             IpAddress = TextRules.Cap(origin?.IpAddress, 64),
             UserAgent = TextRules.Cap(origin?.UserAgent, AuditEntry.MaxUserAgentLength),
@@ -128,8 +142,9 @@ public static class AuditTargets
     public const string Queue = "queue";
     public const string Run = "run";
     public const string LaunchRun = "launch_run";
+    public const string Agent = "agent";
 
-    public static readonly IReadOnlyList<string> All = [Team, Secret, Webhook, Slack, Member, ApiKey, Automation, Job, Queue, Run, LaunchRun];
+    public static readonly IReadOnlyList<string> All = [Team, Secret, Webhook, Slack, Member, ApiKey, Automation, Job, Queue, Agent, Run, LaunchRun];
 }
 
 /// <summary>Every action the log records, <c>area.verb</c>; the area is what <c>?action=webhook</c> filters on.</summary>
@@ -144,9 +159,16 @@ public static class AuditActions
     public const string WebhookEnabled = "webhook.enabled";
     public const string WebhookDeleted = "webhook.deleted";
     public const string WebhookRecovered = "webhook.recovered";
+
+    /// <summary>The Test button: a request with the webhook's (or a draft's) secrets went to its URL.</summary>
+    public const string WebhookTested = "webhook.tested";
+
+    /// <summary>Deliveries stopped by the app itself (410 Gone, or failures in a row); the actor is the system.</summary>
+    public const string WebhookDisabled = "webhook.disabled";
     public const string SlackCreated = "slack.created";
     public const string SlackUpdated = "slack.updated";
     public const string SlackDeleted = "slack.deleted";
+    public const string SlackTested = "slack.tested";
     public const string MemberAdded = "member.added";
     public const string MemberRoleChanged = "member.role_changed";
     public const string MemberRemoved = "member.removed";
@@ -164,10 +186,11 @@ public static class AuditActions
     public const string JobDeleted = "job.deleted";
     public const string QueueCreated = "queue.created";
     public const string QueueDeleted = "queue.deleted";
+    public const string AgentRegistered = "agent.registered";
     public const string RunRedelivered = "run.redelivered";
     public const string LaunchStarted = "launch.started";
     public const string LaunchCancelled = "launch.cancelled";
 
     /// <summary>The areas, for the page's filter.</summary>
-    public static readonly IReadOnlyList<string> Areas = ["team", "secret", "webhook", "slack", "member", "key", "automation", "job", "queue", "run", "launch"];
+    public static readonly IReadOnlyList<string> Areas = ["team", "secret", "webhook", "slack", "member", "key", "automation", "job", "queue", "agent", "run", "launch"];
 }

@@ -1,7 +1,8 @@
+using Automations.Data;
+using Automations.Features.Audit;
+using Automations.Features.Automations.Actions;
 using Automations.Infrastructure;
 using Automations.Infrastructure.Live;
-using Automations.Data;
-using Automations.Features.Automations.Actions;
 using Automations.Infrastructure.Telemetry;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -209,6 +210,11 @@ public sealed class DeliveryJob(
             gone: attempt.ResponseStatus == 410, now, settings, ct);
         db.DeliveryAttempts.Add(attempt);
         run.Record(attempt, now, delay);
+        if (disable is not null)
+        {
+            // The app stopped deliveries by itself: the log says so, so an admin's "enabled" later has its cause beside it.
+            db.RecordSystem(clock, run.TeamId, AuditActions.WebhookDisabled, AuditTarget.Of(AuditTargets.Webhook, webhook!.Id, webhook.Name), new { reason = disable });
+        }
 
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);

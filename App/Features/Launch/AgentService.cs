@@ -1,11 +1,12 @@
-using Automations.Infrastructure.Live;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Automations.Data;
 using Automations.Features.Artifacts;
+using Automations.Features.Audit;
 using Automations.Features.Secrets;
 using Automations.Features.Teams;
 using Automations.Infrastructure;
+using Automations.Infrastructure.Live;
 using Automations.Infrastructure.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -60,11 +61,9 @@ public sealed class AgentService(
             RegisteredBy = actor.UserName, RegisteredAt = now, LastHeartbeatAt = now,
         };
         db.LaunchAgents.Add(agent);
-        await using (var tx = await db.BeginWriteTransactionAsync(ct))
-        {
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
-        }
+        // An agent receives the job secrets of its queue's runs: who started one, where and with which key is recorded.
+        await db.SaveThenRecordAsync(() => db.Record(clock, actor, access.TeamId, AuditActions.AgentRegistered,
+            AuditTarget.Of(AuditTargets.Agent, agent.Id, name), new { queue = queue.Name, version = agent.Version }), ct);
 
         logger.LogInformation("Agent {AgentId} ({Name}) registered on queue {Queue} of team {Team}", agent.Id, name, queue.Name, team);
         var settings = options.CurrentValue;

@@ -73,15 +73,40 @@ public sealed class QueueService(
         var access = await TeamService.RequireAdminAsync(db, actor, team, ct);
         var row = await db.LaunchQueues.FirstOrDefaultAsync(q => q.TeamId == access.TeamId && q.Name == queue, ct)
             ?? throw new NotFoundException($"Queue '{queue}' not found.");
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
+        if (!db.Database.IsSqlite())
+        {
+            // A launch being added holds a key-share lock on its queue's row (its foreign key): this waits for it and then
+            // counts it, and a launch added later waits for this and finds no queue. (SQLite: the write lock is enough.)
+            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM \"LaunchQueues\" WHERE \"Id\" = {row.Id} FOR UPDATE", ct);
+        }
+
         var active = await db.LaunchRuns.Where(LaunchRun.IsActive).CountAsync(r => r.QueueId == row.Id, ct);
         if (active > 0)
         {
             throw new ConflictException("name", $"Queue '{queue}' has {active} queued or running run(s): cancel them or wait until they end.");
         }
 
+        // Its agent keys are revoked, not deleted with it: their owners still see them, revoked, and the log says why.
+        var now = clock.GetUtcNow();
+        var keys = await db.ApiKeys.Where(k => k.QueueId == row.Id).ToListAsync(ct);
+        foreach (var key in keys)
+        {
+            if (key.RevokedAt is null)
+            {
+                db.Record(clock, actor, access.TeamId, AuditActions.KeyRevoked, AuditTarget.Of(AuditTargets.ApiKey, key.Prefix, key.Name),
+                    new { reason = $"its queue '{row.Name}' was deleted" });
+                key.RevokedAt = now;
+            }
+
+            key.QueueId = null;
+        }
+
         db.LaunchQueues.Remove(row);
-        db.Record(clock, actor, access.TeamId, AuditActions.QueueDeleted, AuditTarget.Of(AuditTargets.Queue, row.Name, row.Name));
+        db.Record(clock, actor, access.TeamId, AuditActions.QueueDeleted, AuditTarget.Of(AuditTargets.Queue, row.Name, row.Name),
+            keys.Count == 0 ? null : new { agentKeysRevoked = keys.Count(k => k.RevokedAt == now) });
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
     }
 
     private async Task<List<QueueSummary>> QueueSummariesAsync(AppDbContext db, int teamId, string? name, CancellationToken ct)

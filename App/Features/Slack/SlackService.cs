@@ -108,6 +108,8 @@ public sealed class SlackService(
         var integration = await db.SlackIntegrations.AsNoTracking().FirstOrDefaultAsync(s => s.TeamId == access.TeamId && s.Id == id, ct)
             ?? throw new NotFoundException($"Slack integration {id} not found.");
         testLimiter.Take(actor);
+        db.Record(clock, actor, access.TeamId, AuditActions.SlackTested, AuditTarget.Of(AuditTargets.Slack, integration.Id, integration.Name));
+        await db.SaveChangesAsync(ct);
         var message = new SlackMessage("Test from Automations", $"The Slack integration *{integration.Name}* of team *{access.Slug}* works: automations can post here.");
         var result = await SendAsync(integration, message, ct);
         return new SlackTestResult(result.Ok, result.Delivery.StatusCode, result.Delivery.ResponseBody, result.Error, (long)result.Delivery.Duration.TotalMilliseconds);

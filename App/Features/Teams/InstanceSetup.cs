@@ -21,7 +21,7 @@ public sealed class InstanceSetup(IDbContextFactory<AppDbContext> dbFactory, Tea
     /// Called right after an account is created. The first account becomes the instance administrator and
     /// the admin of the team it named.
     /// </summary>
-    public async Task CompleteRegistrationAsync(ApplicationUser user, string? firstTeamName, CancellationToken ct = default)
+    public async Task CompleteRegistrationAsync(ApplicationUser user, string? firstTeamName, ActorOrigin? origin = null, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (await db.Users.AnyAsync(u => u.IsInstanceAdmin, ct))
@@ -33,7 +33,8 @@ public sealed class InstanceSetup(IDbContextFactory<AppDbContext> dbFactory, Tea
         user.IsInstanceAdmin = true;
         if (!string.IsNullOrWhiteSpace(firstTeamName))
         {
-            await teams.CreateAsync(new Actor(user.Id, user.UserName ?? user.Id, true), firstTeamName, null, ct);
+            // The registration's request is where the first team came from, for its audit log.
+            await teams.CreateAsync(new Actor(user.Id, user.UserName ?? user.Id, true) { Origin = origin }, firstTeamName, null, ct);
         }
     }
 }
@@ -70,7 +71,7 @@ public sealed class DemoSeeder(UserManager<ApplicationUser> users, TeamService t
         var created = new List<(string, string)>();
         var admin = await CreateUserAsync("admin@demo.example", created);
         var member = await CreateUserAsync("member@demo.example", created);
-        var adminActor = new Actor(admin.Id, admin.UserName!);
+        var adminActor = new Actor(admin.Id, admin.UserName!) { Origin = new ActorOrigin(null, null, "--seed-demo") };
         await teams.CreateAsync(adminActor, "Demo team", TeamSlug, ct);
         await teams.AddMemberAsync(adminActor, TeamSlug, member.Email!, TeamRole.Member, ct);
         await artifacts.CreateProjectAsync(adminActor, TeamSlug, "quickstart", "Demo project: log versions here through the API.", ct);

@@ -186,6 +186,12 @@ public sealed partial class TeamService(IDbContextFactory<AppDbContext> dbFactor
         }
 
         var from = member.Role;
+        if (from == role)
+        {
+            // Nothing changes, and the log records changes only.
+            return;
+        }
+
         member.Role = role;
         db.Record(clock, actor, access.TeamId, AuditActions.MemberRoleChanged, AuditTarget.Of(AuditTargets.Member, userId, await UserNameAsync(db, userId, ct)),
             new { role = new { from = from.ToString(), to = role.ToString() } });
@@ -198,20 +204,67 @@ public sealed partial class TeamService(IDbContextFactory<AppDbContext> dbFactor
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await RequireAdminAsync(db, actor, slug, ct);
         await using var tx = await db.BeginWriteTransactionAsync(ct);
-        // "Another admin remains" holds only if two admins cannot demote each other at once, on two instances.
-        await db.LockAsync($"team-members:{access.TeamId}", ct);
-        var member = await db.TeamMembers.FirstOrDefaultAsync(m => m.TeamId == access.TeamId && m.UserId == userId, ct)
-            ?? throw new NotFoundException("That user is not a member of this team.");
+        var member = await LockedMemberAsync(db, access.TeamId, userId, ct) ?? throw new NotFoundException("That user is not a member of this team.");
+        await RemoveAsync(db, actor, member, reason: null, ct);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>
+    /// Before an account is deleted: its owner leaves every team, each recorded in that team's log with their keys
+    /// revoked, all or none. Refused while they are the only admin of a team, which would be left with no one to run it.
+    /// </summary>
+    public async Task LeaveAllTeamsAsync(Actor actor, string reason, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
+        var teamIds = await db.TeamMembers.Where(m => m.UserId == actor.UserId).OrderBy(m => m.TeamId).Select(m => m.TeamId).ToListAsync(ct);
+        foreach (var teamId in teamIds)
+        {
+            if (await LockedMemberAsync(db, teamId, actor.UserId, ct) is { } member)
+            {
+                if (member.Role == TeamRole.Admin && !await db.TeamMembers.AnyAsync(m => m.TeamId == teamId && m.UserId != actor.UserId && m.Role == TeamRole.Admin, ct))
+                {
+                    var slug = await db.Teams.Where(t => t.Id == teamId).Select(t => t.Slug).SingleAsync(ct);
+                    throw new ConflictException("teams", $"You are the only admin of team '{slug}': make another member an admin there first.");
+                }
+
+                await RemoveAsync(db, actor, member, reason, ct);
+            }
+        }
+
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>The membership, with the team's members locked: "another admin remains" holds only if two admins cannot demote each other at once, on two instances.</summary>
+    private static async Task<TeamMember?> LockedMemberAsync(AppDbContext db, int teamId, string userId, CancellationToken ct)
+    {
+        await db.LockAsync($"team-members:{teamId}", ct);
+        return await db.TeamMembers.FirstOrDefaultAsync(m => m.TeamId == teamId && m.UserId == userId, ct);
+    }
+
+    /// <summary>Removes a membership (refused for a team's last admin) and revokes the member's keys limited to that team; the caller saves.</summary>
+    private async Task RemoveAsync(AppDbContext db, Actor actor, TeamMember member, string? reason, CancellationToken ct)
+    {
         if (member.Role == TeamRole.Admin)
         {
-            await EnsureAnotherAdminAsync(db, access.TeamId, userId, ct);
+            await EnsureAnotherAdminAsync(db, member.TeamId, member.UserId, ct);
         }
 
         db.TeamMembers.Remove(member);
-        db.Record(clock, actor, access.TeamId, AuditActions.MemberRemoved, AuditTarget.Of(AuditTargets.Member, userId, await UserNameAsync(db, userId, ct)),
-            new { role = member.Role.ToString() });
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+        // Their personal keys limited to this team are revoked: re-adding them later must not bring old keys back to life.
+        var now = clock.GetUtcNow();
+        var keys = await db.ApiKeys.Where(k => k.UserId == member.UserId && k.TeamId == member.TeamId && k.RevokedAt == null).ToListAsync(ct);
+        foreach (var key in keys)
+        {
+            key.RevokedAt = now;
+            db.Record(clock, actor, member.TeamId, AuditActions.KeyRevoked, AuditTarget.Of(AuditTargets.ApiKey, key.Prefix, key.Name),
+                new { reason = "its owner left the team" });
+        }
+
+        db.Record(clock, actor, member.TeamId, AuditActions.MemberRemoved, AuditTarget.Of(AuditTargets.Member, member.UserId, await UserNameAsync(db, member.UserId, ct)),
+            reason is null ? new { role = member.Role.ToString() } : new { role = member.Role.ToString(), reason });
     }
 
     private static async Task<string?> UserNameAsync(AppDbContext db, string userId, CancellationToken ct) =>

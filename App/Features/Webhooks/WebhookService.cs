@@ -152,6 +152,9 @@ public sealed class WebhookService(
             .FirstOrDefaultAsync(w => w.TeamId == access.TeamId && w.Id == id, ct)
             ?? throw new NotFoundException($"Webhook {id} not found.");
         testLimiter.Take(actor);
+        // Recorded before it is sent: a test carries the webhook's secrets to its endpoint, whatever it answers.
+        db.Record(clock, actor, access.TeamId, AuditActions.WebhookTested, AuditTarget.Of(AuditTargets.Webhook, webhook.Id, webhook.Name));
+        await db.SaveChangesAsync(ct);
         var outbound = new OutboundWebhook(
             webhook.Url,
             body,
@@ -179,6 +182,10 @@ public sealed class WebhookService(
         var signing = await SecretAsync(input.SecretName, "secret");
         var token = await SecretAsync(input.AccessTokenName, "accessToken");
         testLimiter.Take(actor);
+        // A draft's test sends the chosen secrets to a URL nobody saved: the log says where, and which secrets.
+        db.Record(clock, actor, access.TeamId, AuditActions.WebhookTested, AuditTarget.Of(AuditTargets.Webhook, null, input.Name),
+            new { draft = true, url = url.AbsoluteUri, secret = signing is null ? null : input.SecretName, accessToken = token is null ? null : input.AccessTokenName });
+        await db.SaveChangesAsync(ct);
         return await sender.SendAsync(new OutboundWebhook(url.AbsoluteUri, body, signing, token), ct);
     }
 
