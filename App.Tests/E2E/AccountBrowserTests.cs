@@ -1,3 +1,5 @@
+using Automations.Features.Audit;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -86,6 +88,30 @@ public class AccountBrowserTests(BrowserFixture browser) : BrowserTest(browser)
     }
 
     private static Task<string> BackgroundAsync(IPage page) => page.EvaluateAsync<string>("getComputedStyle(document.body).backgroundColor");
+
+    [Fact]
+    public async Task Closing_an_account_is_refused_to_a_teams_only_admin_and_a_member_leaves_on_the_teams_record()
+    {
+        var admin = await SignedInAsync(Team.Admin);
+        await admin.GotoAsync("/Account/Manage/DeletePersonalData");
+        await admin.FillAsync("#Input\\.Password", Pages.Password);
+        await admin.ClickAsync("button[type=submit]:has-text('Delete data and close my account')");
+        await Expect(admin.Locator("[data-testid=status-message]")).ToContainTextAsync($"only admin of team '{Team.Slug}'");
+
+        var member = await SignedInAsync(Team.Member);
+        await member.GotoAsync("/Account/Manage/DeletePersonalData");
+        await member.FillAsync("#Input\\.Password", Pages.Password);
+        await member.ClickAsync("button[type=submit]:has-text('Delete data and close my account')");
+        // Signed out: the page sends the visitor to sign in.
+        await member.WaitForURLAsync(url => url.Contains("/Account/Login"));
+        await Expect(member.Locator("[data-testid=signed-in-user]")).ToHaveCountAsync(0);
+
+        using var scope = App.Services.CreateScope();
+        var log = await scope.ServiceProvider.GetRequiredService<AuditService>().ListAsync(Team.Admin, Team.Slug, new AuditFilter(Action: AuditActions.MemberRemoved));
+        var entry = Assert.Single(log.Items);
+        Assert.Equal((Team.Member.UserName, "session"), (entry.ActorName, entry.Via));
+        Assert.NotNull(entry.IpAddress);
+    }
 
     [Fact]
     public async Task A_wrong_password_shows_the_error_in_an_alert_and_the_right_one_signs_in()
