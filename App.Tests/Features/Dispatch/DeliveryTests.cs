@@ -447,7 +447,7 @@ public class DeliveryTests : IAsyncLifetime
 
         var hook = await Webhook();
         Assert.True(hook.Disabled);
-        Assert.Contains("6 runs ran out of retries", hook.DisabledReason);
+        Assert.Equal("Every delivery attempt has failed for 1 hour and 6 runs ran out of retries.", hook.DisabledReason);
     }
 
     [Fact]

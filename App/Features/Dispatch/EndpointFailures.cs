@@ -46,7 +46,8 @@ public static class EndpointFailures
         {
             var since = now - settings.DisableAfter;
             var row = await webhooks.Select(w => new { w.FailingSince, w.FailedRunsSinceFailing }).SingleAsync(ct);
-            reason = $"Every delivery attempt has failed since {row.FailingSince:u} and {row.FailedRunsSinceFailing} runs ran out of retries.";
+            // No date in the text: pages show when it was disabled in the viewer's zone; this says for how long it failed.
+            reason = $"Every delivery attempt has failed for {Span(now - (row.FailingSince ?? now))} and {row.FailedRunsSinceFailing} runs ran out of retries.";
             disabling = webhooks.Where(w => w.FailingSince <= since && w.FailedRunsSinceFailing >= settings.DisableAfterFailedRuns);
         }
 
@@ -56,4 +57,14 @@ public static class EndpointFailures
             .SetProperty(w => w.DisabledAt, now), ct);
         return disabled == 1 ? reason : null;
     }
+
+    /// <summary>"3 days", "5 hours", "1 minute": the largest whole unit.</summary>
+    internal static string Span(TimeSpan span) => span switch
+    {
+        { TotalDays: >= 1 } => Count((int)span.TotalDays, "day"),
+        { TotalHours: >= 1 } => Count((int)span.TotalHours, "hour"),
+        _ => Count(Math.Max(1, (int)span.TotalMinutes), "minute"),
+    };
+
+    private static string Count(int n, string unit) => n == 1 ? $"1 {unit}" : $"{n} {unit}s";
 }
