@@ -21,6 +21,8 @@ public sealed class AppTestContext : BunitContext
         Services.AddScoped<CircuitOrigin>();
         // Monaco needs a browser; component tests type into the plain text area the editor falls back to.
         Services.AddSingleton(new Automations.Features.Automations.JsonEditorOptions { UseMonaco = false });
+        // bUnit registers the system clock of its own; components must see the services' fake one.
+        Services.AddSingleton<TimeProvider>(services.Clock);
         Services.AddFallbackServiceProvider(services.Provider);
         var auth = AddAuthorization();
         auth.SetAuthorized(actor.UserName);

@@ -56,6 +56,23 @@ public class LaunchPagesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_agent_whose_heartbeats_stop_turns_offline_on_the_open_page_without_any_write()
+    {
+        await SetUpAsync();
+        await Agents.RegisterAgentAsync(_team.Admin, _team.Slug, new AgentRegistration("gpu", "box-1"));
+        await using var ctx = new AppTestContext(_services, _team.Member);
+        ctx.RenderProviders();
+        var page = ctx.Render<LaunchPage>(p => p.Add(x => x.Team, _team.Slug).Add(x => x.Section, "agents"));
+        page.WaitForAssertion(() => Assert.Contains("Online", page.Find("[data-testid=agents-table]").TextContent));
+
+        _services.Clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Contains("Online", page.Find("[data-testid=agents-table]").TextContent);
+        _services.Clock.Advance(TimeSpan.FromSeconds(32));
+
+        page.WaitForAssertion(() => Assert.Contains("Offline", page.Find("[data-testid=agents-table]").TextContent));
+    }
+
+    [Fact]
     public async Task An_admin_creates_a_queue_and_a_job_through_the_dialogs()
     {
         await using var ctx = new AppTestContext(_services, _team.Admin);

@@ -41,6 +41,9 @@ public sealed class AgentService(
             .ToListAsync(ct);
     }
 
+    /// <summary>When an agent shown online goes offline if no heartbeat comes first.</summary>
+    public DateTimeOffset OfflineAt(AgentSummary agent) => agent.LastHeartbeatAt + options.CurrentValue.AgentTimeout;
+
     public async Task<AgentRegistered> RegisterAgentAsync(Actor actor, string team, AgentRegistration registration, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
