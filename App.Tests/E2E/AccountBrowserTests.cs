@@ -87,6 +87,34 @@ public class AccountBrowserTests(BrowserFixture browser) : BrowserTest(browser)
         Assert.Equal("rgb(255, 255, 255)", await BackgroundAsync(page));
     }
 
+    [Fact]
+    public async Task The_static_pages_have_a_toggle_too_and_the_live_pages_keep_its_choice()
+    {
+        var page = await Browser.NewPageAsync();
+        await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
+        await page.GotoAsync("/Account/Login");
+        var dark = await BackgroundAsync(page);
+
+        // Following a dark system, the one visible button offers light.
+        var toggle = page.Locator("[data-testid=theme-toggle]:visible");
+        await Expect(toggle).ToHaveCountAsync(1);
+        await Expect(toggle).ToHaveAttributeAsync("aria-label", "Switch to the light theme");
+        await toggle.ClickAsync();
+        await page.WaitForURLAsync(url => url.Contains("/Account/Login"));
+        Assert.Equal("rgb(255, 255, 255)", await BackgroundAsync(page));
+        Assert.Equal("light", (await page.Context.CookiesAsync()).Single(c => c.Name == "automations-theme").Value);
+
+        await Pages.SignInAsync(page, Team.Member.UserName);
+        await Pages.GotoLiveAsync(page, $"/teams/{Team.Slug}");
+        Assert.Equal("rgb(255, 255, 255)", await BackgroundAsync(page));
+
+        await page.GotoAsync("/Account/Manage");
+        await page.ClickAsync("[data-testid=theme-toggle]:visible");
+        await page.WaitForURLAsync(url => url.Contains("/Account/Manage"));
+        Assert.Equal(dark, await BackgroundAsync(page));
+        await page.Context.CloseAsync();
+    }
+
     private static Task<string> BackgroundAsync(IPage page) => page.EvaluateAsync<string>("getComputedStyle(document.body).backgroundColor");
 
     [Fact]

@@ -61,6 +61,23 @@ internal static class IdentityComponentsEndpointRouteBuilderExtensions
             return TypedResults.LocalRedirect($"~/{local}");
         });
 
+        // The theme toggle of the static pages (no circuit, no script): remembers the choice as the live pages' toggle does,
+        // then shows the same page again.
+        accountGroup.MapPost("/Theme", (HttpContext context, [FromForm] string theme, [FromForm] string returnUrl) =>
+        {
+            if (theme is "dark" or "light")
+            {
+                context.Response.Cookies.Append(Automations.Components.Shared.ViewerPreferences.ThemeCookie, theme, new CookieOptions
+                {
+                    Path = "/", MaxAge = TimeSpan.FromDays(365), SameSite = SameSiteMode.Lax, IsEssential = true,
+                });
+            }
+
+            var request = context.Request;
+            var local = IdentityRedirectManager.ToLocalPath(returnUrl, $"{request.Scheme}://{request.Host}{request.PathBase}/") ?? "";
+            return TypedResults.LocalRedirect($"~/{local}");
+        });
+
         accountGroup.MapPost("/PasskeyCreationOptions", async (
             HttpContext context,
             [FromServices] UserManager<ApplicationUser> userManager,
