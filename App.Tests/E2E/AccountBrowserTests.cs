@@ -54,6 +54,11 @@ public class AccountBrowserTests(BrowserFixture browser) : BrowserTest(browser)
         await Expect(page.Locator("[data-testid=theme-toggle]")).ToHaveAttributeAsync("aria-label", "Switch to the light theme");
         var dark = await BackgroundAsync(page);
         Assert.NotEqual("rgb(255, 255, 255)", dark);
+        // The cookie is written by a script call after the page has redrawn: wait for it before copying it.
+        for (var wait = 0; wait < 50 && !(await page.Context.CookiesAsync()).Any(c => c.Name == "automations-theme"); wait++)
+        {
+            await Task.Delay(100);
+        }
 
         // Under a light system: a page's first HTML (no script runs), the live page and a static account page are all dark.
         var firstHtml = await Browser.NewPageAsync(javaScript: false);

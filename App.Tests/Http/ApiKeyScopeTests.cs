@@ -139,6 +139,18 @@ public class ApiKeyScopeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_key_that_expires_creates_only_keys_that_expire_by_then()
+    {
+        using var shortLived = Client(await PersonalKeyAsync(_team.Admin, new ApiKeyInput("today", ExpiresInDays: 1)));
+
+        await AssertRefusedAsync(await shortLived.PostAsJsonAsync($"{_teamPath}/service-keys", new { name = "forever", permission = "read" }), HttpStatusCode.Forbidden,
+            "a key it creates must expire by then");
+        await AssertRefusedAsync(await shortLived.PostAsJsonAsync($"{_teamPath}/service-keys", new { name = "longer", permission = "read", expiresInDays = 2 }),
+            HttpStatusCode.Forbidden, "a key it creates must expire by then");
+        Assert.Equal(HttpStatusCode.Created, (await shortLived.PostAsJsonAsync($"{_teamPath}/service-keys", new { name = "today-too", permission = "read", expiresInDays = 1 })).StatusCode);
+    }
+
+    [Fact]
     public async Task Agent_key_claims_and_reports_only_its_own_queues_runs_and_reaches_nothing_else()
     {
         using (var scope = _app.Services.CreateScope())

@@ -12,6 +12,11 @@ public sealed record Actor(string UserId, string UserName, bool IsInstanceAdmin 
     /// <summary>The limits of the API key the caller came with; null when nothing narrows the user's own access.</summary>
     public KeyScope? Key { get; init; }
 
+    /// <summary>When the API key the caller came with expires; null for a key that does not, and for a session.</summary>
+    public DateTimeOffset? KeyExpiresAt { get; init; }
+
+    public const string KeyExpiresClaim = "automations:key_expires";
+
     /// <summary>How the caller signed in (<see cref="ActorOrigin.Via"/>), set by the authentication handler that made the principal.</summary>
     public const string ViaClaim = "automations:via";
 
@@ -37,6 +42,8 @@ public sealed record Actor(string UserId, string UserName, bool IsInstanceAdmin 
         {
             Key = KeyScope.FromPrincipal(principal),
             Origin = principal.FindFirstValue(ViaClaim) is { } via ? new ActorOrigin(null, null, via) : null,
+            KeyExpiresAt = DateTimeOffset.TryParse(principal.FindFirstValue(KeyExpiresClaim), System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.RoundtripKind, out var expires) ? expires : null,
         };
     }
 }

@@ -196,7 +196,7 @@ public class AuditLogTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Deleting_an_account_leaves_each_team_on_the_record_but_a_teams_only_admin_must_hand_it_over_first()
+    public async Task Deleting_an_account_leaves_each_team_on_the_record_but_a_teams_only_admin_must_hand_it_over_to_its_members_first()
     {
         var teams = Get<TeamService>();
         var before = await LastIdAsync();
@@ -209,6 +209,10 @@ public class AuditLogTests : IAsyncLifetime
         var entry = Assert.Single(await EntriesAsync(before));
         Assert.Equal((AuditActions.MemberRemoved, _team.Member.UserId, _team.Member.UserId), (entry.Action, entry.TargetId, entry.ActorUserId));
         Assert.Equal("account deleted", Details(entry)["reason"]!.GetValue<string>());
+
+        // Alone in the team now: nobody is left without an admin, so the admin may leave it too.
+        await teams.LeaveAllTeamsAsync(_team.Admin, "account deleted");
+        Assert.Equal([_team.Member.UserId, _team.Admin.UserId], (await EntriesAsync(before)).Select(e => e.TargetId));
     }
 
     [Fact]

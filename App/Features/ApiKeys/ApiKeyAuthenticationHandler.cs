@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Automations.Infrastructure;
@@ -75,6 +76,11 @@ public sealed class ApiKeyAuthenticationHandler(
         if (actor.Origin?.Via is { } via)
         {
             claims.Add(new Claim(Actor.ViaClaim, via));
+        }
+
+        if (actor.KeyExpiresAt is { } expires)
+        {
+            claims.Add(new Claim(Actor.KeyExpiresClaim, expires.ToString("O", CultureInfo.InvariantCulture)));
         }
 
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));

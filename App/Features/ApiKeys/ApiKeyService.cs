@@ -120,7 +120,7 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Tim
             ? new Actor(user.Id, user.UserName ?? user.Id, user.IsInstanceAdmin && CarriesInstanceAdmin(row))
             : new Actor($"service-key:{row.Id}", $"{row.Name} (service key)");
         // The key's public prefix says which key made a change (audit log); the key itself is never kept.
-        return new KeyCheck(actor with { Key = row.Scope(), Origin = new ActorOrigin(null, null, ActorOrigin.ApiKey(row.Prefix)) });
+        return new KeyCheck(actor with { Key = row.Scope(), Origin = new ActorOrigin(null, null, ActorOrigin.ApiKey(row.Prefix)), KeyExpiresAt = row.ExpiresAt });
     }
 
     /// <summary>Instance-wide rights (the metrics endpoint) stay with keys that are not limited to a team or to the agent protocol.</summary>

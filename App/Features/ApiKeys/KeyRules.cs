@@ -1,3 +1,4 @@
+using System.Globalization;
 using Automations.Data;
 using Automations.Features.Teams;
 using Automations.Infrastructure;
@@ -22,6 +23,13 @@ internal static class KeyRules
         }
 
         var expiry = Expiry(expiresAt, expiresInDays, now);
+        // A key that expires cannot make one that outlives it: a leaked short-lived key would otherwise last for ever.
+        if (actor.KeyExpiresAt is { } callerEnds && (expiry is null || expiry > callerEnds))
+        {
+            throw new ForbiddenException(string.Create(CultureInfo.InvariantCulture,
+                $"The API key you called with expires at {callerEnds:yyyy-MM-dd HH:mm} UTC: a key it creates must expire by then (set expiresAt or expiresInDays)."));
+        }
+
         queue = string.IsNullOrWhiteSpace(queue) ? null : queue.Trim();
         if (permission != KeyPermission.Agent && queue is not null)
         {

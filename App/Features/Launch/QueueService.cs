@@ -71,15 +71,17 @@ public sealed class QueueService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var access = await TeamService.RequireAdminAsync(db, actor, team, ct);
-        var row = await db.LaunchQueues.FirstOrDefaultAsync(q => q.TeamId == access.TeamId && q.Name == queue, ct)
-            ?? throw new NotFoundException($"Queue '{queue}' not found.");
         await using var tx = await db.BeginWriteTransactionAsync(ct);
-        if (!db.Database.IsSqlite())
+        var id = await db.LaunchQueues.Where(q => q.TeamId == access.TeamId && q.Name == queue).Select(q => (int?)q.Id).FirstOrDefaultAsync(ct);
+        if (id is not null && !db.Database.IsSqlite())
         {
             // A launch being added holds a key-share lock on its queue's row (its foreign key): this waits for it and then
             // counts it, and a launch added later waits for this and finds no queue. (SQLite: the write lock is enough.)
-            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM \"LaunchQueues\" WHERE \"Id\" = {row.Id} FOR UPDATE", ct);
+            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM \"LaunchQueues\" WHERE \"Id\" = {id} FOR UPDATE", ct);
         }
+
+        // Read under the lock: a queue deleted meanwhile (another admin, another instance) is not found, not a 500.
+        var row = await db.LaunchQueues.FirstOrDefaultAsync(q => q.Id == id, ct) ?? throw new NotFoundException($"Queue '{queue}' not found.");
 
         var active = await db.LaunchRuns.Where(LaunchRun.IsActive).CountAsync(r => r.QueueId == row.Id, ct);
         if (active > 0)
@@ -102,6 +104,8 @@ public sealed class QueueService(
             key.QueueId = null;
         }
 
+        // The keys' queue is cleared before the queue is removed, so the database's cascade no longer reaches them.
+        db.ChangeTracker.DetectChanges();
         db.LaunchQueues.Remove(row);
         db.Record(clock, actor, access.TeamId, AuditActions.QueueDeleted, AuditTarget.Of(AuditTargets.Queue, row.Name, row.Name),
             keys.Count == 0 ? null : new { agentKeysRevoked = keys.Count(k => k.RevokedAt == now) });

@@ -205,6 +205,11 @@ public sealed partial class TeamService(IDbContextFactory<AppDbContext> dbFactor
         var access = await RequireAdminAsync(db, actor, slug, ct);
         await using var tx = await db.BeginWriteTransactionAsync(ct);
         var member = await LockedMemberAsync(db, access.TeamId, userId, ct) ?? throw new NotFoundException("That user is not a member of this team.");
+        if (member.Role == TeamRole.Admin)
+        {
+            await EnsureAnotherAdminAsync(db, access.TeamId, userId, ct);
+        }
+
         await RemoveAsync(db, actor, member, reason: null, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
@@ -212,7 +217,8 @@ public sealed partial class TeamService(IDbContextFactory<AppDbContext> dbFactor
 
     /// <summary>
     /// Before an account is deleted: its owner leaves every team, each recorded in that team's log with their keys
-    /// revoked, all or none. Refused while they are the only admin of a team, which would be left with no one to run it.
+    /// revoked, all or none. Refused while they are the only admin of a team with other members, who would be left with
+    /// no one to run it; a team they are alone in is left empty, its log kept (there is no team deletion).
     /// </summary>
     public async Task LeaveAllTeamsAsync(Actor actor, string reason, CancellationToken ct = default)
     {
@@ -223,10 +229,11 @@ public sealed partial class TeamService(IDbContextFactory<AppDbContext> dbFactor
         {
             if (await LockedMemberAsync(db, teamId, actor.UserId, ct) is { } member)
             {
-                if (member.Role == TeamRole.Admin && !await db.TeamMembers.AnyAsync(m => m.TeamId == teamId && m.UserId != actor.UserId && m.Role == TeamRole.Admin, ct))
+                var others = db.TeamMembers.Where(m => m.TeamId == teamId && m.UserId != actor.UserId);
+                if (member.Role == TeamRole.Admin && await others.AnyAsync(ct) && !await others.AnyAsync(m => m.Role == TeamRole.Admin, ct))
                 {
                     var slug = await db.Teams.Where(t => t.Id == teamId).Select(t => t.Slug).SingleAsync(ct);
-                    throw new ConflictException("teams", $"You are the only admin of team '{slug}': make another member an admin there first.");
+                    throw new ConflictException("teams", $"You are the only admin of team '{slug}', which has other members: make one of them an admin there first.");
                 }
 
                 await RemoveAsync(db, actor, member, reason, ct);
@@ -244,14 +251,9 @@ public sealed partial class TeamService(IDbContextFactory<AppDbContext> dbFactor
         return await db.TeamMembers.FirstOrDefaultAsync(m => m.TeamId == teamId && m.UserId == userId, ct);
     }
 
-    /// <summary>Removes a membership (refused for a team's last admin) and revokes the member's keys limited to that team; the caller saves.</summary>
+    /// <summary>Removes a membership and revokes the member's keys limited to that team; the caller checks an admin remains, and saves.</summary>
     private async Task RemoveAsync(AppDbContext db, Actor actor, TeamMember member, string? reason, CancellationToken ct)
     {
-        if (member.Role == TeamRole.Admin)
-        {
-            await EnsureAnotherAdminAsync(db, member.TeamId, member.UserId, ct);
-        }
-
         db.TeamMembers.Remove(member);
         // Their personal keys limited to this team are revoked: re-adding them later must not bring old keys back to life.
         var now = clock.GetUtcNow();
