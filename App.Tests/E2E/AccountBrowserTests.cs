@@ -1,4 +1,5 @@
 using Automations.Features.Audit;
+using Automations.Tests.TestInfrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -144,6 +145,37 @@ public class AccountBrowserTests(BrowserFixture browser) : BrowserTest(browser)
         var entry = Assert.Single(log.Items);
         Assert.Equal((Team.Member.UserName, "session"), (entry.ActorName, entry.Via));
         Assert.NotNull(entry.IpAddress);
+    }
+
+    [Fact]
+    public async Task A_user_turns_on_an_authenticator_and_then_signs_in_with_its_code_and_a_wrong_code_is_refused()
+    {
+        var user = (await App.CreateUserAsync($"otp{Guid.NewGuid():N}"[..12])).Actor;
+        var page = await SignedInAsync(user);
+        await page.GotoAsync("/Account/Manage/EnableAuthenticator");
+        var key = await page.Locator("[data-testid=shared-key]").InnerTextAsync();
+        await page.FillAsync("#Input\\.Code", Totp.Code(key, DateTimeOffset.UtcNow));
+        await page.ClickAsync("button[type=submit]:has-text('Verify')");
+        await Expect(page.Locator(".recovery-code")).ToHaveCountAsync(10);
+        // Still signed in after turning it on (the security stamp changes; the sign-in is refreshed with it).
+        await Expect(page.Locator("[data-testid=signed-in-user]")).ToHaveTextAsync(user.UserName);
+
+        var next = await Browser.NewPageAsync();
+        await next.GotoAsync("/Account/Login");
+        await next.FillAsync("#Input\\.Email", user.UserName);
+        await next.FillAsync("#Input\\.Password", Pages.Password);
+        await next.ClickAsync("button[type=submit]:has-text('Log in')");
+        await next.WaitForURLAsync(url => url.Contains("/Account/LoginWith2fa"));
+        var wrong = (int.Parse(Totp.Code(key, DateTimeOffset.UtcNow), System.Globalization.CultureInfo.InvariantCulture) + 500_000) % 1_000_000;
+        await next.FillAsync("#Input\\.TwoFactorCode", wrong.ToString("D6", System.Globalization.CultureInfo.InvariantCulture));
+        await next.ClickAsync("button[type=submit]:has-text('Log in')");
+        await Expect(next.Locator(".mud-alert")).ToContainTextAsync("Invalid authenticator code");
+
+        await next.FillAsync("#Input\\.TwoFactorCode", Totp.Code(key, DateTimeOffset.UtcNow));
+        await next.ClickAsync("button[type=submit]:has-text('Log in')");
+        await next.WaitForURLAsync(url => !url.Contains("/Account/LoginWith2fa"));
+        await Expect(next.Locator("[data-testid=signed-in-user]")).ToHaveTextAsync(user.UserName);
+        await next.Context.CloseAsync();
     }
 
     [Fact]
