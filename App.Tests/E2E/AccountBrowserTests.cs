@@ -179,6 +179,41 @@ public class AccountBrowserTests(BrowserFixture browser) : BrowserTest(browser)
     }
 
     [Fact]
+    public async Task A_user_adds_a_passkey_and_signs_in_with_it_alone()
+    {
+        var user = (await App.CreateUserAsync($"pk{Guid.NewGuid():N}"[..12])).Actor;
+        // WebAuthn refuses an IP address as the relying party: the page talks to the same server as localhost.
+        var page = await Browser.NewPageAsync(baseUrl: Browser.BaseUrl.Replace("127.0.0.1", "localhost", StringComparison.Ordinal));
+        var cdp = await page.Context.NewCDPSessionAsync(page);
+        await cdp.SendAsync("WebAuthn.enable");
+        await cdp.SendAsync("WebAuthn.addVirtualAuthenticator", new Dictionary<string, object>
+        {
+            ["options"] = new Dictionary<string, object>
+            {
+                ["protocol"] = "ctap2", ["transport"] = "internal", ["hasResidentKey"] = true, ["hasUserVerification"] = true,
+                ["isUserVerified"] = true, ["automaticPresenceSimulation"] = true,
+            },
+        });
+
+        await Pages.SignInAsync(page, user.UserName);
+        await page.GotoAsync("/Account/Manage/Passkeys");
+        await page.ClickAsync("button:has-text('Add a new passkey')");
+        await page.WaitForURLAsync(url => url.Contains("/Account/Manage/RenamePasskey/"));
+        await page.GotoAsync("/Account/Manage/Passkeys");
+        await Expect(page.Locator("button:has-text('Rename')")).ToHaveCountAsync(1);
+
+        await page.ClickAsync("button.logout-button");
+        await page.WaitForURLAsync(url => !url.Contains("/Account/Manage"));
+        await Expect(page.Locator("a.app-link:has-text('Log in')")).ToBeVisibleAsync();
+        // The sign-in page offers the passkey as the browser's autofill does (conditional mediation); the virtual
+        // authenticator picks it as a user would, and no password is typed.
+        await page.GotoAsync("/Account/Login");
+        await page.WaitForURLAsync(url => !url.Contains("/Account/Login"));
+        await Expect(page.Locator("[data-testid=signed-in-user]")).ToHaveTextAsync(user.UserName);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task A_wrong_password_shows_the_error_in_an_alert_and_the_right_one_signs_in()
     {
         var page = await Browser.NewPageAsync();
