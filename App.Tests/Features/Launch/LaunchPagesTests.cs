@@ -63,13 +63,20 @@ public class LaunchPagesTests : IAsyncLifetime
         await using var ctx = new AppTestContext(_services, _team.Member);
         ctx.RenderProviders();
         var page = ctx.Render<LaunchPage>(p => p.Add(x => x.Team, _team.Slug).Add(x => x.Section, "agents"));
+        var queue = ctx.Render<QueuePage>(p => p.Add(x => x.Team, _team.Slug).Add(x => x.Queue, "gpu"));
         page.WaitForAssertion(() => Assert.Contains("Online", page.Find("[data-testid=agents-table]").TextContent));
+        queue.WaitForAssertion(() => Assert.Contains("1 agent(s) online", queue.Find("[data-testid=queue-summary]").TextContent));
 
         _services.Clock.Advance(TimeSpan.FromSeconds(30));
         Assert.Contains("Online", page.Find("[data-testid=agents-table]").TextContent);
         _services.Clock.Advance(TimeSpan.FromSeconds(32));
 
         page.WaitForAssertion(() => Assert.Contains("Offline", page.Find("[data-testid=agents-table]").TextContent));
+        queue.WaitForAssertion(() => Assert.Contains("0 agent(s) online", queue.Find("[data-testid=queue-summary]").TextContent));
+
+        // An agent registering is a write: the queue page counts it without a reload.
+        await Agents.RegisterAgentAsync(_team.Admin, _team.Slug, new AgentRegistration("gpu", "box-2"));
+        queue.WaitForAssertion(() => Assert.Contains("1 agent(s) online", queue.Find("[data-testid=queue-summary]").TextContent), TimeSpan.FromSeconds(5));
     }
 
     [Fact]
