@@ -125,16 +125,7 @@ public static class DispatchBench
     {
         public int Count => Ms.Length;
 
-        public double P(double p)
-        {
-            if (Ms.Length == 0)
-            {
-                return double.NaN;
-            }
-
-            var sorted = Ms.Order().ToArray();
-            return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
-        }
+        public double P(double p) => Measure.Percentile(Ms, p);
     }
 
     /// <summary>Sends at a fixed rate (not waiting for answers), then waits for the deliveries.</summary>

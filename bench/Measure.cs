@@ -6,20 +6,18 @@ public sealed record Result(string Name, int Concurrency, int Operations, TimeSp
 {
     public double PerSecond => Operations / Elapsed.TotalSeconds;
 
-    public double Percentile(double p)
-    {
-        if (LatenciesMs.Length == 0)
-        {
-            return double.NaN;
-        }
-
-        var sorted = LatenciesMs.Order().ToArray();
-        return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
-    }
+    public double Percentile(double p) => Measure.Percentile(LatenciesMs, p);
 }
 
 public static class Measure
 {
+    /// <summary>The nearest-rank <paramref name="p"/>th percentile of <paramref name="values"/>; NaN when there are none.</summary>
+    public static double Percentile(IEnumerable<double> values, double p)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
+    }
+
     /// <summary>Runs <paramref name="operation"/> from <paramref name="concurrency"/> loops for a fixed time after a warm-up.</summary>
     public static async Task<Result> LoopAsync(string name, int concurrency, TimeSpan duration, Func<int, Task> operation)
     {

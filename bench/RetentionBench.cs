@@ -209,16 +209,7 @@ public static class RetentionBench
     {
         public int Count => Ms.Length;
 
-        public double P(double p)
-        {
-            if (Ms.Length == 0)
-            {
-                return double.NaN;
-            }
-
-            var sorted = Ms.Order().ToArray();
-            return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
-        }
+        public double P(double p) => Measure.Percentile(Ms, p);
     }
 
     /// <summary>Logs versions at a fixed rate (not waiting for answers) until <paramref name="stop"/> says so, then waits for their deliveries.</summary>

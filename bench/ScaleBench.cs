@@ -225,9 +225,7 @@ public static class ScaleBench
 
     private static Figure Percentiles(string name, List<double> times)
     {
-        var sorted = times.Order().ToArray();
-        double At(double p) => sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
-        return new Figure(name, At(50), At(95));
+        return new Figure(name, Measure.Percentile(times, 50), Measure.Percentile(times, 95));
     }
 
     /// <summary>

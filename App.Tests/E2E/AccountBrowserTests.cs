@@ -56,10 +56,7 @@ public class AccountBrowserTests(BrowserFixture browser) : BrowserTest(browser)
         var dark = await BackgroundAsync(page);
         Assert.NotEqual("rgb(255, 255, 255)", dark);
         // The cookie is written by a script call after the page has redrawn: wait for it before copying it.
-        for (var wait = 0; wait < 50 && !(await page.Context.CookiesAsync()).Any(c => c.Name == "automations-theme"); wait++)
-        {
-            await Task.Delay(100);
-        }
+        await WaitForThemeCookieAsync(page, present: true);
 
         // Under a light system: a page's first HTML (no script runs), the live page and a static account page are all dark.
         var firstHtml = await Browser.NewPageAsync(javaScript: false);
@@ -80,11 +77,7 @@ public class AccountBrowserTests(BrowserFixture browser) : BrowserTest(browser)
         await Pages.GotoLiveAsync(page, $"/teams/{Team.Slug}");
         await page.ClickAsync("[data-testid=theme-toggle]");
         await Expect(page.Locator("[data-testid=theme-toggle]")).ToHaveAttributeAsync("aria-label", "Switch to the dark theme");
-        for (var wait = 0; wait < 50 && (await page.Context.CookiesAsync()).Any(c => c.Name == "automations-theme"); wait++)
-        {
-            await Task.Delay(100);
-        }
-
+        await WaitForThemeCookieAsync(page, present: false);
         Assert.DoesNotContain(await page.Context.CookiesAsync(), c => c.Name == "automations-theme");
         await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
         await page.GotoAsync("/Account/Manage");
@@ -119,6 +112,15 @@ public class AccountBrowserTests(BrowserFixture browser) : BrowserTest(browser)
         await page.WaitForURLAsync(url => url.Contains("/Account/Manage"));
         Assert.Equal(dark, await BackgroundAsync(page));
         await page.Context.CloseAsync();
+    }
+
+    /// <summary>The toggle writes its cookie by a script call after the page has redrawn: up to 5 s for it to be (or be gone).</summary>
+    private static async Task WaitForThemeCookieAsync(IPage page, bool present)
+    {
+        for (var wait = 0; wait < 50 && (await page.Context.CookiesAsync()).Any(c => c.Name == "automations-theme") != present; wait++)
+        {
+            await Task.Delay(100);
+        }
     }
 
     private static Task<string> BackgroundAsync(IPage page) => page.EvaluateAsync<string>("getComputedStyle(document.body).backgroundColor");

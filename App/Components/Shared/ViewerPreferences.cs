@@ -13,14 +13,18 @@ public sealed partial record ViewerPreferences(bool? DarkTheme, string? TimeZone
     public const string ThemeCookie = "automations-theme";
     public const string TimeZoneCookie = "automations-tz";
 
-    public static ViewerPreferences Of(HttpContext? context) => new(
-        context?.Request.Cookies[ThemeCookie] switch
-        {
-            "dark" => true,
-            "light" => false,
-            _ => null,
-        },
-        IsZoneName(context?.Request.Cookies[TimeZoneCookie]) ? context!.Request.Cookies[TimeZoneCookie] : null);
+    public static ViewerPreferences Of(HttpContext? context)
+    {
+        var zone = context?.Request.Cookies[TimeZoneCookie];
+        return new(
+            context?.Request.Cookies[ThemeCookie] switch
+            {
+                "dark" => true,
+                "light" => false,
+                _ => null,
+            },
+            IsZoneName(zone) ? zone : null);
+    }
 
     /// <summary>An IANA name ("Europe/Berlin", "Etc/GMT+5"): anything else, from a cookie or a script, is not looked up.</summary>
     public static bool IsZoneName([NotNullWhen(true)] string? name) => name is { Length: > 0 and <= 64 } && ZoneName().IsMatch(name) && !name.Contains("..", StringComparison.Ordinal);

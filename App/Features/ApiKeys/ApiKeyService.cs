@@ -159,16 +159,31 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Tim
         var key = await keys.FirstOrDefaultAsync(ct) ?? throw new NotFoundException("API key not found.");
         if (key.RevokedAt is null)
         {
-            foreach (var teamId in await TeamsReachedAsync(db, key, ct))
-            {
-                db.Record(clock, actor, teamId, AuditActions.KeyRevoked, AuditTarget.Of(AuditTargets.ApiKey, key.Prefix, key.Name));
-            }
+            Revoke(db, clock, actor, key, await TeamsReachedAsync(db, key, ct));
         }
 
-        key.RevokedAt ??= clock.GetUtcNow();
         await using var tx = await db.BeginWriteTransactionAsync(ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+    }
+
+    /// <summary>
+    /// Revokes a key in the change being saved with <paramref name="db"/>, with a <c>key.revoked</c> entry in each of
+    /// <paramref name="teamIds"/>' logs, saying why when something other than its own revocation did it. A key already
+    /// revoked is left as it is, and recorded nowhere again.
+    /// </summary>
+    internal static void Revoke(AppDbContext db, TimeProvider clock, Actor actor, ApiKey key, IEnumerable<int> teamIds, string? reason = null)
+    {
+        if (key.RevokedAt is not null)
+        {
+            return;
+        }
+
+        key.RevokedAt = clock.GetUtcNow();
+        foreach (var teamId in teamIds)
+        {
+            db.Record(clock, actor, teamId, AuditActions.KeyRevoked, AuditTarget.Of(AuditTargets.ApiKey, key.Prefix, key.Name), reason is null ? null : new { reason });
+        }
     }
 
     /// <summary>The teams whose audit log records a key: its own team, or every team its owner belongs to now.</summary>

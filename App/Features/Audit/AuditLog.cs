@@ -22,20 +22,20 @@ public static class AuditLog
 {
     /// <summary>Adds the entry for a change about to be saved with <paramref name="db"/>; the caller saves.</summary>
     public static AuditEntry Record(this AppDbContext db, TimeProvider clock, Actor actor, int teamId, string action, AuditTarget target, object? details = null) =>
-        db.Add(clock, actor.UserId, actor.UserName, actor.Origin, teamId, action, target, details);
+        db.AddEntry(clock, actor.UserId, actor.UserName, actor.Origin, teamId, action, target, details);
 
     /// <summary>
     /// Adds the entry for a change the app made by itself (a webhook disabled after failures): no user, via
     /// <see cref="SystemVia"/>. The caller saves, in the change's transaction.
     /// </summary>
     public static AuditEntry RecordSystem(this AppDbContext db, TimeProvider clock, int teamId, string action, AuditTarget target, object? details = null) =>
-        db.Add(clock, null, SystemActor, new ActorOrigin(null, null, SystemVia), teamId, action, target, details);
+        db.AddEntry(clock, null, SystemActor, new ActorOrigin(null, null, SystemVia), teamId, action, target, details);
 
     /// <summary>The actor name and origin of entries the app wrote by itself.</summary>
     public const string SystemActor = "Automations";
     public const string SystemVia = "system";
 
-    private static AuditEntry Add(this AppDbContext db, TimeProvider clock, string? userId, string userName, ActorOrigin? origin, int teamId, string action,
+    private static AuditEntry AddEntry(this AppDbContext db, TimeProvider clock, string? userId, string userName, ActorOrigin? origin, int teamId, string action,
         AuditTarget target, object? details)
     {
         var entry = new AuditEntry

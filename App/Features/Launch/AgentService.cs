@@ -41,8 +41,9 @@ public sealed class AgentService(
             .ToListAsync(ct);
     }
 
-    /// <summary>When an agent shown online goes offline if no heartbeat comes first.</summary>
-    public DateTimeOffset OfflineAt(AgentSummary agent) => agent.LastHeartbeatAt + options.CurrentValue.AgentTimeout;
+    /// <summary>When the first of <paramref name="agents"/> shown online goes offline if no heartbeat comes first; null if none is online.</summary>
+    public DateTimeOffset? FirstOfflineAt(IEnumerable<AgentSummary> agents) =>
+        agents.Where(a => a.Online).Select(a => (DateTimeOffset?)(a.LastHeartbeatAt + options.CurrentValue.AgentTimeout)).Min();
 
     public async Task<AgentRegistered> RegisterAgentAsync(Actor actor, string team, AgentRegistration registration, CancellationToken ct = default)
     {

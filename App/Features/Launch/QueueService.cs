@@ -90,17 +90,11 @@ public sealed class QueueService(
         }
 
         // Its agent keys are revoked, not deleted with it: their owners still see them, revoked, and the log says why.
-        var now = clock.GetUtcNow();
         var keys = await db.ApiKeys.Where(k => k.QueueId == row.Id).ToListAsync(ct);
+        var revoked = keys.Count(k => k.RevokedAt is null);
         foreach (var key in keys)
         {
-            if (key.RevokedAt is null)
-            {
-                db.Record(clock, actor, access.TeamId, AuditActions.KeyRevoked, AuditTarget.Of(AuditTargets.ApiKey, key.Prefix, key.Name),
-                    new { reason = $"its queue '{row.Name}' was deleted" });
-                key.RevokedAt = now;
-            }
-
+            ApiKeys.ApiKeyService.Revoke(db, clock, actor, key, [access.TeamId], $"its queue '{row.Name}' was deleted");
             key.QueueId = null;
         }
 
@@ -108,7 +102,7 @@ public sealed class QueueService(
         db.ChangeTracker.DetectChanges();
         db.LaunchQueues.Remove(row);
         db.Record(clock, actor, access.TeamId, AuditActions.QueueDeleted, AuditTarget.Of(AuditTargets.Queue, row.Name, row.Name),
-            keys.Count == 0 ? null : new { agentKeysRevoked = keys.Count(k => k.RevokedAt == now) });
+            keys.Count == 0 ? null : new { agentKeysRevoked = revoked });
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
     }

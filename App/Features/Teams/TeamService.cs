@@ -229,11 +229,17 @@ public sealed partial class TeamService(IDbContextFactory<AppDbContext> dbFactor
         {
             if (await LockedMemberAsync(db, teamId, actor.UserId, ct) is { } member)
             {
-                var others = db.TeamMembers.Where(m => m.TeamId == teamId && m.UserId != actor.UserId);
-                if (member.Role == TeamRole.Admin && await others.AnyAsync(ct) && !await others.AnyAsync(m => m.Role == TeamRole.Admin, ct))
+                if (member.Role == TeamRole.Admin && await db.TeamMembers.AnyAsync(m => m.TeamId == teamId && m.UserId != actor.UserId, ct))
                 {
-                    var slug = await db.Teams.Where(t => t.Id == teamId).Select(t => t.Slug).SingleAsync(ct);
-                    throw new ConflictException("teams", $"You are the only admin of team '{slug}', which has other members: make one of them an admin there first.");
+                    try
+                    {
+                        await EnsureAnotherAdminAsync(db, teamId, actor.UserId, ct);
+                    }
+                    catch (ConflictException)
+                    {
+                        var slug = await db.Teams.Where(t => t.Id == teamId).Select(t => t.Slug).SingleAsync(ct);
+                        throw new ConflictException("teams", $"You are the only admin of team '{slug}', which has other members: make one of them an admin there first.");
+                    }
                 }
 
                 await RemoveAsync(db, actor, member, reason, ct);
@@ -256,13 +262,9 @@ public sealed partial class TeamService(IDbContextFactory<AppDbContext> dbFactor
     {
         db.TeamMembers.Remove(member);
         // Their personal keys limited to this team are revoked: re-adding them later must not bring old keys back to life.
-        var now = clock.GetUtcNow();
-        var keys = await db.ApiKeys.Where(k => k.UserId == member.UserId && k.TeamId == member.TeamId && k.RevokedAt == null).ToListAsync(ct);
-        foreach (var key in keys)
+        foreach (var key in await db.ApiKeys.Where(k => k.UserId == member.UserId && k.TeamId == member.TeamId && k.RevokedAt == null).ToListAsync(ct))
         {
-            key.RevokedAt = now;
-            db.Record(clock, actor, member.TeamId, AuditActions.KeyRevoked, AuditTarget.Of(AuditTargets.ApiKey, key.Prefix, key.Name),
-                new { reason = "its owner left the team" });
+            ApiKeys.ApiKeyService.Revoke(db, clock, actor, key, [member.TeamId], "its owner left the team");
         }
 
         db.Record(clock, actor, member.TeamId, AuditActions.MemberRemoved, AuditTarget.Of(AuditTargets.Member, member.UserId, await UserNameAsync(db, member.UserId, ct)),
